@@ -1,0 +1,57 @@
+namespace Brisk.Crypto.KeyExchange;
+
+/// <summary>TLS NamedGroup code points (RFC 8422 §5.1.1, RFC 8446 §4.2.7) for the groups Brisk supports.</summary>
+public enum NamedGroup : ushort
+{
+    Secp256r1 = 0x0017,
+    Secp384r1 = 0x0018,
+    X25519 = 0x001D,
+}
+
+/// <summary>
+/// One ephemeral key pair for one handshake. The public key is in TLS wire form: 32 raw bytes for
+/// X25519, the uncompressed point (0x04 || X || Y) for the NIST curves. Disposing erases the private key.
+/// </summary>
+public interface IEphemeralKey : IDisposable
+{
+    NamedGroup Group { get; }
+
+    ReadOnlySpan<byte> PublicKey { get; }
+
+    /// <summary>
+    /// Derives the shared secret with the peer's public key (wire form). Returns false, never throws, when
+    /// the peer's key is malformed, not on the curve, or yields the all-zero X25519 output (RFC 7748 §6.1,
+    /// RFC 8446 §7.4.2). On success <paramref name="sharedSecret"/> receives exactly
+    /// <see cref="KeyExchangeInfo.SharedSecretLength"/> bytes.
+    /// </summary>
+    bool TryDeriveSharedSecret(ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret);
+}
+
+/// <summary>Makes ephemeral key pairs. Implementations: platform libcrypto via LibraryImport, managed.</summary>
+public interface IKeyExchangeProvider
+{
+    string Name { get; }
+
+    bool IsSupported(NamedGroup group);
+
+    IEphemeralKey Generate(NamedGroup group);
+}
+
+public static class KeyExchangeInfo
+{
+    public static int SharedSecretLength(this NamedGroup group) => group switch
+    {
+        NamedGroup.X25519 => 32,
+        NamedGroup.Secp256r1 => 32,
+        NamedGroup.Secp384r1 => 48,
+        _ => throw new ArgumentOutOfRangeException(nameof(group)),
+    };
+
+    public static int PublicKeyLength(this NamedGroup group) => group switch
+    {
+        NamedGroup.X25519 => 32,
+        NamedGroup.Secp256r1 => 65,
+        NamedGroup.Secp384r1 => 97,
+        _ => throw new ArgumentOutOfRangeException(nameof(group)),
+    };
+}
