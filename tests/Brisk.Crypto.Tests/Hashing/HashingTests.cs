@@ -144,3 +144,31 @@ public class HashingTests
 
     private static byte[] Reference(HashKind kind, byte[] data) => kind == HashKind.Sha256 ? SHA256.HashData(data) : SHA384.HashData(data);
 }
+
+public class Sha2Tests
+{
+    [Theory]
+    [InlineData(HashKind.Sha256)]
+    [InlineData(HashKind.Sha384)]
+    public void OneShotAgreesWithDotNet(HashKind kind)
+    {
+        var ours = new byte[kind.HashLength()];
+        foreach (int length in new[] { 0, 1, 32, 55, 56, 64, 111, 112, 128, 200, 1024, 1025, 10000 })
+        {
+            byte[] data = RandomNumberGenerator.GetBytes(length);
+            Assert.Equal(kind.HashLength(), Sha2.Hash(kind, data, ours));
+            Assert.Equal(kind == HashKind.Sha256 ? SHA256.HashData(data) : SHA384.HashData(data), ours);
+        }
+    }
+
+    [Fact]
+    public void KnownAnswerAbc()
+    {
+        // FIPS 180-2 Appendix B.1 / D.1.
+        var digest = new byte[48];
+        Sha2.Hash(HashKind.Sha256, "abc"u8, digest);
+        Assert.Equal("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD", Convert.ToHexString(digest, 0, 32));
+        Sha2.Hash(HashKind.Sha384, "abc"u8, digest);
+        Assert.Equal("CB00753F45A35E8BB5A03D699AC65007272C32AB0EDED1631A8B605A43FF5BED8086072BA1E7CC2358BAECA134C825A7", Convert.ToHexString(digest));
+    }
+}
