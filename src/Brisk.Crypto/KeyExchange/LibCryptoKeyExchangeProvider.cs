@@ -49,6 +49,7 @@ public sealed class LibCryptoKeyExchangeProvider : IKeyExchangeProvider
         return group;
     }
 
+    /// <summary>The shared, read-only EC_GROUP* of a NIST curve (also used by <see cref="Signing.EcdsaPrivateKey"/>).</summary>
     internal static nint GroupOf(NamedGroup group) => group switch
     {
         NamedGroup.Secp256r1 => s_p256.Value,
