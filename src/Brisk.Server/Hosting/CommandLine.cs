@@ -37,7 +37,7 @@ public static class CommandLine
           --alpn LIST                 ALPN protocols, e.g. http/1.1
           --handshake-timeout SPAN    e.g. 00:00:10 or 10s (default 10s)
           --drain-timeout SPAN        graceful shutdown bound (default 5s)
-          --record-crypto NAME        system
+          --record-crypto NAME        managed (default: Brisk's intrinsics kernels) | system
           --rsa-engine NAME           system
         Every option is also a configuration key (appsettings.json, BRISK_* environment variables).
         """;

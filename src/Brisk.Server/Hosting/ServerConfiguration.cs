@@ -24,6 +24,9 @@ public sealed class ServerConfiguration
 
     public required int Backlog { get; init; }
 
+    /// <summary>The record encryption provider and, for the managed kernels, the CPU path in use (logged at start).</summary>
+    public string RecordCryptoDescription => Tls.RecordCrypto is ManagedAeadProvider managed ? $"managed ({managed.PathName})" : Tls.RecordCrypto.Name;
+
     /// <summary>True when the certificates were generated in memory for development.</summary>
     public bool UsesDevelopmentCertificates { get; init; }
 
@@ -45,7 +48,8 @@ public sealed class ServerConfiguration
         IAeadProvider recordCrypto = options.RecordCrypto.ToLowerInvariant() switch
         {
             "system" => SystemAeadProvider.Instance,
-            var other => throw new ConfigurationException($"RecordCrypto: unknown provider '{other}' (available: system)"),
+            "managed" => ManagedAeadProvider.Default,
+            var other => throw new ConfigurationException($"RecordCrypto: unknown provider '{other}' (managed, system)"),
         };
 
         bool development = options.Certificates.Count == 0;
