@@ -86,3 +86,15 @@ public class CrossImplementationTests
         }
     }
 }
+
+public class KeyExchangeProvidersTests
+{
+    [Fact]
+    public void NamesResolve()
+    {
+        Assert.Same(LibCryptoKeyExchangeProvider.Instance, KeyExchangeProviders.ByName("libcrypto"));
+        Assert.Same(SystemKeyExchangeProvider.Instance, KeyExchangeProviders.ByName("system"));
+        Assert.Same(LibCryptoKeyExchangeProvider.Instance, KeyExchangeProviders.Default); // libcrypto.so.3 is present here
+        Assert.Null(KeyExchangeProviders.ByName("managed"));
+    }
+}
