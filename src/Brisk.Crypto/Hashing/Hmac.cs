@@ -24,7 +24,7 @@ public static class Hmac
         int length = kind.HashLength();
         if (destination.Length < length)
             throw new ArgumentException($"The destination needs {length} bytes.", nameof(destination));
-        if (!LibCrypto.IsAvailable)
+        if (!LibCrypto.Probe.IsAvailable)
             return ComputeSystem(kind, key, part1, part2, part3, destination);
 
         var state = new HmacState(kind, key);

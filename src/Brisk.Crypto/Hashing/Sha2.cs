@@ -12,7 +12,7 @@ public static class Sha2
         int length = kind.HashLength();
         if (destination.Length < length)
             throw new ArgumentException($"The destination needs {length} bytes.", nameof(destination));
-        if (!LibCrypto.IsAvailable)
+        if (!LibCrypto.Probe.IsAvailable)
             return kind == HashKind.Sha256 ? SHA256.HashData(data, destination) : SHA384.HashData(data, destination);
         var state = default(Sha2State);
         state.Initialize(kind);

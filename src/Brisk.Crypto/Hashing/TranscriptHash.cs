@@ -18,13 +18,14 @@ public sealed class TranscriptHash : IDisposable
 {
     private Sha2State _state;
     private readonly IncrementalHash? _system;
+    private bool _disposed;
 
     /// <param name="kind">The cipher suite's hash.</param>
     /// <param name="useLibCrypto">false forces the .NET IncrementalHash implementation (baseline, fallback).</param>
     public TranscriptHash(HashKind kind, bool useLibCrypto = true)
     {
         Kind = kind;
-        if (useLibCrypto && LibCrypto.IsAvailable)
+        if (useLibCrypto && LibCrypto.Probe.IsAvailable)
             _state.Initialize(kind);
         else
             _system = IncrementalHash.CreateHash(kind.ToHashAlgorithmName());
@@ -46,6 +47,7 @@ public sealed class TranscriptHash : IDisposable
 
     public void Append(ReadOnlySpan<byte> data)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_system is null)
             _state.Append(data);
         else
@@ -56,6 +58,7 @@ public sealed class TranscriptHash : IDisposable
     /// <returns>The number of bytes written (<see cref="HashLength"/>).</returns>
     public int GetCurrentHash(Span<byte> destination)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_system is not null)
             return _system.GetCurrentHash(destination);
         Sha2State fork = _state;
@@ -64,10 +67,15 @@ public sealed class TranscriptHash : IDisposable
     }
 
     /// <summary>An independent copy that continues from the current point (e.g. for a HelloRetryRequest).</summary>
-    public TranscriptHash Clone() => new(this);
+    public TranscriptHash Clone()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new(this);
+    }
 
     public void Dispose()
     {
+        _disposed = true;
         _state.Clear();
         _system?.Dispose();
     }

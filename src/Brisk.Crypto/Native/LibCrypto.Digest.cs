@@ -22,8 +22,8 @@ internal static partial class LibCrypto
         /// <summary>Bytes of state reserved for either context (≥ sizeof(SHA512_CTX) = 216).</summary>
         internal const int ContextSize = 224;
 
-        /// <summary>Longest update that may run without a GC transition (~1 µs of hashing or less).</summary>
-        internal const int ShortInput = 1024;
+        /// <summary>Longest update that may run without a GC transition (well under 1 µs even for SHA-384 without SHA extensions).</summary>
+        internal const int ShortInput = 512;
 
         [LibraryImport(Library), SuppressGCTransition] internal static partial int SHA256_Init(void* ctx);
         [LibraryImport(Library), SuppressGCTransition] internal static partial int SHA256_Final(byte* digest, void* ctx);

@@ -29,7 +29,7 @@ public sealed unsafe class EcdsaPrivateKey : IDisposable
         Curve = CurveOf(parameters.Curve);
         if (parameters.D is null || parameters.Q.X is null || parameters.Q.Y is null)
             throw new ArgumentException("An ECDSA private key needs D and Q.", nameof(parameters));
-        if (!LibCrypto.IsAvailable)
+        if (!LibCrypto.Probe.IsAvailable)
             throw new PlatformNotSupportedException("libcrypto.so.3 could not be loaded.");
 
         nint group = LibCryptoKeyExchangeProvider.GroupOf(Curve);

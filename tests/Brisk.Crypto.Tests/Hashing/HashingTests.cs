@@ -172,3 +172,15 @@ public class Sha2Tests
         Assert.Equal("CB00753F45A35E8BB5A03D699AC65007272C32AB0EDED1631A8B605A43FF5BED8086072BA1E7CC2358BAECA134C825A7", Convert.ToHexString(digest));
     }
 }
+
+public class TranscriptHashLifetimeTests
+{
+    [Fact]
+    public void UseAfterDisposeThrows()
+    {
+        var transcript = new TranscriptHash(HashKind.Sha256);
+        transcript.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => transcript.Append([1]));
+        Assert.Throws<ObjectDisposedException>(() => transcript.GetCurrentHash(new byte[32]));
+    }
+}
