@@ -72,6 +72,11 @@ public static class CommandLine
                 error = $"unexpected argument '{args[i]}' (see --help)";
                 return false;
             }
+            if (flag is not ("--listen" or "--cert" or "--key") && !SingleValued.ContainsKey(flag))
+            {
+                error = $"unknown option {flag} (see --help)";
+                return false;
+            }
             string? value = inlineValue;
             if (value is null)
             {

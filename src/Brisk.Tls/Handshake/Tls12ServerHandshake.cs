@@ -195,6 +195,9 @@ internal sealed class Tls12ServerHandshake : IDisposable
         {
             if (!suite.IsUsableWith(certificate.KeyType))
                 continue;
+            // RFC 8422 §5.1: in TLS 1.2 supported_groups also limits the curve of an ECDSA certificate.
+            if (!ClientSupportsCurveOf(certificate))
+                continue;
             // ECDHE suites sign with the certificate's key: the client must accept one of its schemes (RFC 5246 §7.4.1.4.1).
             if (suite.KeyExchange != KeyExchangeAlgorithm.Rsa && !certificate.TryChooseSignatureScheme(offeredSchemes, tls13: false, out _))
                 continue;
@@ -203,6 +206,17 @@ internal sealed class Tls12ServerHandshake : IDisposable
             fallback ??= certificate;
         }
         return fallback;
+    }
+
+    private bool ClientSupportsCurveOf(ServerCertificate certificate)
+    {
+        var curve = certificate.KeyType switch
+        {
+            CredentialKeyType.EcdsaP256 => NamedGroup.Secp256r1,
+            CredentialKeyType.EcdsaP384 => NamedGroup.Secp384r1,
+            _ => (NamedGroup?)null,
+        };
+        return curve is null || _clientHello.SupportedGroups is null || Array.IndexOf(_clientHello.SupportedGroups, (ushort)curve.Value) >= 0;
     }
 
     internal static string? SelectApplicationProtocol(byte[][]? offered, IReadOnlyList<string> supported)
