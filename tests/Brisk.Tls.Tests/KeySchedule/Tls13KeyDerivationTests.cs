@@ -243,3 +243,70 @@ public class Tls13KeyDerivationTests
         Assert.Throws<ArgumentException>(() => Tls13KeyDerivation.TrafficKeys(HashKind.Sha384, AeadAlgorithm.Aes128Gcm, secret, new byte[16], new byte[12]));
     }
 }
+
+/// <summary>The derivation functions allocate nothing (spans and stackalloc only) when HMAC runs on libcrypto.</summary>
+public class Tls13KeyDerivationAllocationTests
+{
+    [Theory]
+    [InlineData(HashKind.Sha256)]
+    [InlineData(HashKind.Sha384)]
+    public void Derivation_functions_do_not_allocate(HashKind hash)
+    {
+        using (var probe = new TranscriptHash(hash))
+        {
+            if (!probe.IsLibCrypto)
+                return; // The .NET fallback (no libcrypto.so.3) allocates inside IncrementalHash; nothing to pin here.
+        }
+        int length = hash.HashLength();
+        var secret = new byte[length];
+        var transcript = new byte[length];
+        var output = new byte[length];
+        var key = new byte[32];
+        var iv = new byte[12];
+        void RunAll()
+        {
+            Tls13KeyDerivation.EarlySecret(hash, ReadOnlySpan<byte>.Empty, output);
+            Tls13KeyDerivation.HandshakeSecret(hash, secret, secret, output);
+            Tls13KeyDerivation.MasterSecret(hash, secret, output);
+            Tls13KeyDerivation.DeriveSecret(hash, secret, Tls13KeyDerivation.ClientHandshakeTrafficLabel, transcript, output);
+            Tls13KeyDerivation.TrafficKeys(hash, AeadAlgorithm.Aes256Gcm, secret, key, iv);
+            Tls13KeyDerivation.ComputeFinishedVerifyData(hash, secret, transcript, output);
+            Tls13KeyDerivation.VerifyFinished(hash, secret, transcript, output);
+            Tls13KeyDerivation.NextTrafficSecret(hash, secret, output);
+            Tls13KeyDerivation.ResumptionPsk(hash, secret, [0, 1], output);
+            Tls13KeyDerivation.ExportKeyingMaterial(hash, secret, "EXPORTER-x"u8, "c"u8, key);
+        }
+        RunAll(); // JIT and static initialisation first.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        RunAll();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
+
+/// <summary>Every TLS 1.3 suite of the table gets working record protection from the key schedule.</summary>
+public class Tls13RecordProtectionTests
+{
+    [Fact]
+    public void Each_tls13_suite_seals_under_the_schedule_and_opens_under_independently_built_keys()
+    {
+        foreach (var suite in CipherSuites.Tls13Default)
+        {
+            var hash = Tls13KeyDerivation.ToHashKind(suite.Hash);
+            using var early = Tls13EarlySecrets.WithoutPsk(hash);
+            using var handshake = early.ToHandshake(Enumerable.Repeat((byte)7, 32).ToArray(), new byte[hash.HashLength()]);
+            using var writer = handshake.CreateServerProtection(ManagedAeadProvider.Default, suite.Aead);
+
+            var key = new byte[suite.KeyLength];
+            var iv = new byte[12];
+            Tls13KeyDerivation.TrafficKeys(hash, suite.Aead, handshake.ServerTrafficSecret, key, iv);
+            using var reader = new Records.RecordProtection(SystemAeadProvider.Instance.Create(suite.Aead, key), iv, Records.RecordNonceScheme.Tls13);
+
+            for (int i = 0; i < 3; i++)
+            {
+                var record = new byte[5 + 9 + writer.Overhead];
+                writer.Seal(ContentType.Handshake, "finished!"u8, record);
+                Assert.Equal("finished!"u8.ToArray(), Tls13KeyScheduleTests.Open(reader, record, ContentType.Handshake));
+            }
+        }
+    }
+}
