@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 using Brisk.Crypto.Aead;
 using Brisk.Crypto.Hashing;
 using Brisk.Tls.KeySchedule;
@@ -184,6 +185,61 @@ public class Tls13KeyScheduleTests
         Span<byte> iv = stackalloc byte[12];
         Tls13KeyDerivation.TrafficKeys(Sha256, AeadAlgorithm.Aes128Gcm, earlyTraffic, key, iv);
         AssertBytes(S4ClientEarlyKey, key);
+    }
+
+    [Fact]
+    public void Rfc8448_resumed_handshake_with_psk_and_ecdhe_through_the_phase_types()
+    {
+        // RFC 8448 §4, server side: binder, early exporter, then PSK + X25519 into the handshake and application phases.
+        byte[] clientHello = [.. Hex(S4TruncatedClientHello), 0x00, 0x21, 0x20, .. Hex(S4Binder)];
+        using var early = Tls13EarlySecrets.FromPsk(Sha256, Hex(S3ResumptionPsk), Tls13PskKind.Resumption);
+        Assert.True(early.VerifyBinder(SHA256.HashData(Hex(S4TruncatedClientHello)), Hex(S4Binder)));
+
+        var clientHelloHash = SHA256.HashData(clientHello);
+        var earlyExporter = new byte[32];
+        early.EarlyExporterMasterSecret(clientHelloHash, earlyExporter);
+        AssertBytes(S4EarlyExporterMasterSecret, earlyExporter);
+        var earlyExport = new byte[16];
+        Tls13KeyDerivation.ExportKeyingMaterial(Sha256, earlyExporter, Encoding.ASCII.GetBytes(BotanEarlyExportLabel),
+            Encoding.ASCII.GetBytes(BotanEarlyExportContext), earlyExport);
+        AssertBytes(BotanEarlyExport, earlyExport);
+
+        using var transcript = new TranscriptHash(Sha256);
+        transcript.Append(clientHello);
+        transcript.Append(Hex(S4ServerHello));
+        var hash = new byte[32];
+        transcript.GetCurrentHash(hash);
+        AssertBytes(S4HashThroughServerHello, hash);
+
+        using var handshake = early.ToHandshake(Hex(S4SharedSecret), hash);
+        AssertBytes(S4ClientHandshakeTrafficSecret, handshake.ClientTrafficSecret);
+        AssertBytes(S4ServerHandshakeTrafficSecret, handshake.ServerTrafficSecret);
+        using var clientHandshakeRead = handshake.CreateClientProtection(SystemAeadProvider.Instance, AeadAlgorithm.Aes128Gcm);
+
+        // No Certificate/CertificateVerify in a PSK handshake: the server Finished covers ClientHello..EncryptedExtensions.
+        transcript.Append(Hex(S4EncryptedExtensions));
+        transcript.GetCurrentHash(hash);
+        var serverVerifyData = new byte[32];
+        handshake.ComputeServerFinished(hash, serverVerifyData);
+        AssertBytes(S4ServerFinished, [0x14, 0x00, 0x00, 0x20, .. serverVerifyData]);
+
+        transcript.Append(Hex(S4ServerFinished));
+        transcript.GetCurrentHash(hash);
+        AssertBytes(S4HashThroughServerFinished, hash);
+        using var application = handshake.ToApplication(hash);
+        AssertBytes(S4ClientApplicationTrafficSecret, application.ClientTrafficSecret);
+        AssertBytes(S4ServerApplicationTrafficSecret, application.ServerTrafficSecret);
+        AssertBytes(S4ExporterMasterSecret, application.ExporterMasterSecret);
+        var export = new byte[16];
+        application.ExportKeyingMaterial(Encoding.ASCII.GetBytes(BotanExportLabel), Encoding.ASCII.GetBytes(BotanExportContext), export);
+        AssertBytes(BotanExport, export);
+
+        // The client Finished covers EndOfEarlyData (RFC 8446 §4.4.1) and arrives in the client's first handshake record.
+        transcript.Append(Hex(S4EndOfEarlyData));
+        transcript.GetCurrentHash(hash);
+        var clientFinished = Open(clientHandshakeRead, Hex(S4ClientFinishedRecord), ContentType.Handshake);
+        Assert.Equal(Hex(S4ClientFinished), clientFinished);
+        Assert.True(application.VerifyClientFinished(hash, clientFinished.AsSpan(4)));
     }
 
     [Fact]

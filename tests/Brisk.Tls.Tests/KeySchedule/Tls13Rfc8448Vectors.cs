@@ -159,6 +159,60 @@ internal static class Tls13Rfc8448Vectors
     public const string S4ClientEarlyTrafficSecret = "3f bb e6 a6 0d eb 66 c3 0a 32 79 5a ba 0e ff 7e aa 10 10 55 86 e7 be 5c 09 67 8d 63 b6 ca ab 62";
     public const string S4ClientEarlyKey = "92 02 05 a5 b7 bf 21 15 e6 fc 5c 29 42 83 4f 54";
 
+    /// <summary>§4 {server} construct a ServerHello handshake message (96 octets: pre_shared_key 0, X25519).</summary>
+    public const string S4ServerHello = """
+        02 00 00 5c 03 03 3c cf d2 de c8 90 22 27 63 47 2a e8 13 67 77 c9 d7 35 87 77 bb 66 e9 1e a5 12 24 95
+        f5 59 ea 2d 00 13 01 00 00 34 00 29 00 02 00 00 00 33 00 24 00 1d 00 20 12 17 61 ee 42 c3 33 e1 b9 e7
+        7b 60 dd 57 c2 05 3c d9 45 12 ab 47 f1 15 e8 6e ff 50 94 2c ea 31 00 2b 00 02 03 04
+        """;
+
+    /// <summary>§4 EncryptedExtensions (44 octets, with early_data).</summary>
+    public const string S4EncryptedExtensions = """
+        08 00 00 28 00 26 00 0a 00 14 00 12 00 1d 00 17 00 18 00 19 01 00 01 01 01 02 01 03 01 04 00 1c 00 02
+        40 01 00 00 00 00 00 2a 00 00
+        """;
+
+    /// <summary>§4 server Finished (36 octets).</summary>
+    public const string S4ServerFinished = """
+        14 00 00 20 48 d3 e0 e1 b3 d9 07 c6 ac ff 14 5e 16 09 03 88 c7 7b 05 c0 50 b6 34 ab 1a 88 bb d0 dd 1a
+        34 b2
+        """;
+
+    /// <summary>§4 {client} construct an EndOfEarlyData handshake message.</summary>
+    public const string S4EndOfEarlyData = "05 00 00 00";
+
+    /// <summary>§4 client Finished (36 octets).</summary>
+    public const string S4ClientFinished = """
+        14 00 00 20 72 30 a9 c9 52 c2 5c d6 13 8f c5 e6 62 83 08 c4 1c 53 35 dd 81 b9 f9 6b ce a5 0f d3 2b da
+        41 6d
+        """;
+
+    /// <summary>§4 {server} extract secret "handshake": IKM, the X25519 shared secret of the resumed handshake.</summary>
+    public const string S4SharedSecret = "f4 41 94 75 6f f9 ec 9d 25 18 06 35 d6 6e a6 82 4c 6a b3 bf 17 99 77 be 37 f7 23 57 0e 7c cb 2e";
+    public const string S4HashThroughServerHello = "f7 36 cb 34 fe 25 e7 01 55 1b ee 6f d2 4c 1c c7 10 2a 7d af 94 05 cb 15 d9 7a af e1 6f 75 7d 03";
+    public const string S4EarlyExporterMasterSecret = "b2 02 68 66 61 09 37 d7 42 3e 5b e9 08 62 cc f2 4c 0e 60 91 18 6d 34 f8 12 08 9f f5 be 2e f7 df";
+    public const string S4ClientHandshakeTrafficSecret = "2f aa c0 8f 85 1d 35 fe a3 60 4f cb 4d e8 2d c6 2c 9b 16 4a 70 97 4d 04 62 e2 7f 1a b2 78 70 0f";
+    public const string S4ServerHandshakeTrafficSecret = "fe 92 7a e2 71 31 2e 8b f0 27 5b 58 1c 54 ee f0 20 45 0d c4 ec ff aa 05 a1 a3 5d 27 51 8e 78 03";
+    public const string S4HashThroughServerFinished = "b0 ae ff c4 6a 2c fe 33 11 4e 6f d7 d5 1f 9f 04 b1 ca 3c 49 7d ab 08 93 4a 77 4a 9d 9a d7 db f3";
+    public const string S4ClientApplicationTrafficSecret = "2a bb f2 b8 e3 81 d2 3d be be 1d d2 a7 d1 6a 8b f4 84 cb 49 50 d2 3f b7 fb 7f a8 54 70 62 d9 a1";
+    public const string S4ServerApplicationTrafficSecret = "cc 21 f1 bf 8f eb 7d d5 fa 50 5b d9 c4 b4 68 a9 98 4d 55 4a 99 3d c4 9e 6d 28 55 98 fb 67 26 91";
+    public const string S4ExporterMasterSecret = "3f d9 3d 4f fd dc 98 e6 4b 14 dd 10 7a ed f8 ee 4a dd 23 f4 51 0f 58 a4 59 2d 0b 20 1b ee 56 b4";
+
+    /// <summary>§4 {client} send handshake record: the client Finished under the client handshake keys, sequence 0.</summary>
+    public const string S4ClientFinishedRecord = """
+        17 03 03 00 35 00 f8 b4 67 d1 4c f2 2a 4b 3f 0b 6a e0 d8 e6 cc 8d 08 e0 db 35 15 ef 5c 2b df 19 22 ea
+        fb b7 00 09 96 47 16 d8 34 fb 70 c3 d2 a5 6c 5b 1f 5f 6b db a6 c3 33 cf
+        """;
+
+    // Not in RFC 8448: TLS-Exporter outputs Botan's RFC 8448 test derives from the §4 exporter secrets (16 bytes each),
+    // an independent implementation's values for RFC 8446 §7.5.
+    public const string BotanExportLabel = "export_test_label";
+    public const string BotanExportContext = "rfc8448_psk";
+    public const string BotanExport = "b5 89 bc b4 0b 7f 94 d7 6f 2d d6 fc f9 e5 87 8e";
+    public const string BotanEarlyExportLabel = "export_test_label_early";
+    public const string BotanEarlyExportContext = "rfc8448_psk_early";
+    public const string BotanEarlyExport = "b6 fb 7d 9e b5 4e 97 59 6f e4 ed 93 cc b0 bf 0c";
+
     // ---- RFC 8448 §5 "HelloRetryRequest" (P-256) -----------------------------------------------------
 
     /// <summary>§5 {client} construct a ClientHello handshake message (180 octets, X25519 share only).</summary>
