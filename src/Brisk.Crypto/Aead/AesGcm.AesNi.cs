@@ -37,6 +37,7 @@ internal sealed unsafe partial class ManagedAesGcm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Crypt<TGroup>(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, Span<byte> output, Span<byte> tag, ReadOnlySpan<byte> associatedData, bool encrypt)
         where TGroup : struct, IGhashGroup8
     {
@@ -82,6 +83,7 @@ internal sealed unsafe partial class ManagedAesGcm
     private static Vector128<byte> CounterBlock(Vector128<uint> counterBase, uint counter)
         => Sse41.Insert(counterBase, BinaryPrimitives.ReverseEndianness(counter), 3).AsByte();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector128<ulong> EncryptGroups<TGroup>(byte* roundKeys, int rounds, byte* reversedPowers8, Vector128<ulong> y,
         Vector128<uint> counterBase, uint counter, byte* src, byte* dst, int groups)
         where TGroup : struct, IGhashGroup8
@@ -131,6 +133,7 @@ internal sealed unsafe partial class ManagedAesGcm
         return TGroup.Hash8(y, dst - GroupBytes, reversedPowers8);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector128<ulong> DecryptGroups<TGroup>(byte* roundKeys, int rounds, byte* reversedPowers8, Vector128<ulong> y,
         Vector128<uint> counterBase, uint counter, byte* src, byte* dst, int groups)
         where TGroup : struct, IGhashGroup8
@@ -190,6 +193,7 @@ internal sealed unsafe partial class ManagedAesGcm
     /// The last 0..127 bytes plus the length block (SP 800-38D §7.1 step 5), hashed with one reduction.
     /// The text is staged in a zero-padded stack buffer so the partial block needs no special case.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector128<ulong> Tail(byte* roundKeys, int rounds, byte* powers, Vector128<ulong> y, Vector128<uint> counterBase,
         uint counter, byte* src, byte* dst, int length, ulong aadBits, ulong textBits, bool encrypt)
     {

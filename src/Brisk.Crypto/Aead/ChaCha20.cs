@@ -35,6 +35,7 @@ internal static unsafe class ChaCha20
     /// output = input xor keystream(state, counter from state[12]). Advances state[12] by the blocks used.
     /// <paramref name="input"/> and <paramref name="output"/> may be the same memory.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Xor(uint* state, byte* input, byte* output, int length, AeadPath path)
     {
         switch (path)
@@ -78,6 +79,7 @@ internal static unsafe class ChaCha20
     }
 
     /// <summary>Partial batch: stage the input in a stack buffer, run one full vector batch on it, copy out.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TailWith(uint* state, byte* input, byte* output, int length, AeadPath path)
     {
         byte* staged = stackalloc byte[8 * BlockSize];
@@ -107,6 +109,7 @@ internal static unsafe class ChaCha20
     }
 
     /// <summary>One block function (§2.3) into 64 bytes of keystream.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BlockScalar(uint* state, byte* output)
     {
         uint x0 = state[0], x1 = state[1], x2 = state[2], x3 = state[3];
@@ -166,6 +169,7 @@ internal static unsafe class ChaCha20
         d = Vector128.Shuffle(d, Vector128.Create(1u, 2, 3, 0));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks4Vector128(uint* state, byte* input, byte* output)
     {
         var s0 = Vector128.Load(state);
@@ -230,6 +234,7 @@ internal static unsafe class ChaCha20
         c += d; b = Rotate(b ^ c, 7);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks4Vector256(uint* state, byte* input, byte* output)
     {
         var s0 = Vector256.Create(Vector128.Load(state));
@@ -280,6 +285,7 @@ internal static unsafe class ChaCha20
         c += d; b = Avx512F.RotateLeft(b ^ c, 7);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks8Vector512(uint* state, byte* input, byte* output)
     {
         var s0 = Vector512.Create(Vector128.Load(state));
@@ -305,6 +311,7 @@ internal static unsafe class ChaCha20
         StoreBlocks512(input + 256, output + 256, a1 + s0, b1 + s1, c1 + s2, d1 + d1Init);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks4Vector512(uint* state, byte* input, byte* output)
     {
         var s0 = Vector512.Create(Vector128.Load(state));

@@ -49,6 +49,7 @@ internal sealed unsafe class ManagedChaCha20Poly1305 : IAead
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Crypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, Span<byte> output, byte* tag, ReadOnlySpan<byte> associatedData, bool encrypt)
     {
         uint* state = stackalloc uint[16];

@@ -15,8 +15,8 @@ namespace Brisk.Crypto.Aead;
 /// </summary>
 internal static unsafe class GhashPclmul
 {
-    private static readonly Vector128<byte> ByteReverse = Vector128.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    private static readonly Vector128<ulong> Poly = Vector128.Create(1UL, 0xC200000000000000UL);
+    private static Vector128<byte> ByteReverse => Vector128.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    private static Vector128<ulong> Poly => Vector128.Create(1UL, 0xC200000000000000UL);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<ulong> LoadReversed(byte* p) => Ssse3.Shuffle(Sse2.LoadVector128(p), ByteReverse).AsUInt64();
@@ -73,6 +73,7 @@ internal static unsafe class GhashPclmul
     }
 
     /// <summary>Absorbs <paramref name="blocks"/> full blocks with one reduction per 16 blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Vector128<ulong> HashBlocks(Vector128<ulong> y, byte* data, int blocks, byte* powers)
     {
         while (blocks > 0)
@@ -134,7 +135,7 @@ internal unsafe struct GhashGroup128 : IGhashGroup8
 /// <summary>Two blocks per VPCLMULQDQ ymm multiply.</summary>
 internal unsafe struct GhashGroup256 : IGhashGroup8
 {
-    private static readonly Vector256<byte> ByteReverse = Vector256.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
+    private static Vector256<byte> ByteReverse => Vector256.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
         15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -159,7 +160,7 @@ internal unsafe struct GhashGroup256 : IGhashGroup8
 /// <summary>Four blocks per VPCLMULQDQ zmm multiply.</summary>
 internal unsafe struct GhashGroup512 : IGhashGroup8
 {
-    private static readonly Vector512<byte> ByteReverse = Vector512.Create(
+    private static Vector512<byte> ByteReverse => Vector512.Create(
         Vector256.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
         Vector256.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
 

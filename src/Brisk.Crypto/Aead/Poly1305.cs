@@ -26,6 +26,7 @@ internal unsafe struct Poly1305
     }
 
     /// <summary>Absorbs <paramref name="blocks"/> full blocks, each with the 2^128 bit set (§2.5.1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Blocks(byte* data, int blocks)
     {
         ulong h0 = _h0, h1 = _h1, h2 = _h2;
