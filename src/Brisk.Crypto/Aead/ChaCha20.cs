@@ -41,6 +41,12 @@ internal static unsafe class ChaCha20
         switch (path)
         {
             case AeadPath.Avx512:
+                while (length >= 16 * BlockSize)
+                {
+                    Blocks16Vector512(state, input, output);
+                    state[12] += 16;
+                    input += 16 * BlockSize; output += 16 * BlockSize; length -= 16 * BlockSize;
+                }
                 while (length >= 8 * BlockSize)
                 {
                     Blocks8Vector512(state, input, output);
@@ -272,6 +278,92 @@ internal static unsafe class ChaCha20
         (Vector256.Load(input + 32) ^ first23).Store(output + 32);
         (Vector256.Load(input + 64) ^ second01).Store(output + 64);
         (Vector256.Load(input + 96) ^ second23).Store(output + 96);
+    }
+
+    // ---------------------------------------------------------------- Vector512, one block per 32-bit lane
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuarterRound(ref Vector512<uint> a, ref Vector512<uint> b, ref Vector512<uint> c, ref Vector512<uint> d)
+    {
+        a += b; d = Avx512F.RotateLeft(d ^ a, 16);
+        c += d; b = Avx512F.RotateLeft(b ^ c, 12);
+        a += b; d = Avx512F.RotateLeft(d ^ a, 8);
+        c += d; b = Avx512F.RotateLeft(b ^ c, 7);
+    }
+
+    /// <summary>
+    /// Sixteen blocks with state word i of block b in lane b of vector i: the quarter rounds of §2.3 need no
+    /// shuffles at all, and a 16×16 transpose (32-bit then 128-bit steps) puts the keystream in block order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Blocks16Vector512(uint* state, byte* input, byte* output)
+    {
+        var counters = Vector512.Create(state[12]) + Vector512.Create(0u, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var x0 = Vector512.Create(state[0]); var x1 = Vector512.Create(state[1]);
+        var x2 = Vector512.Create(state[2]); var x3 = Vector512.Create(state[3]);
+        var x4 = Vector512.Create(state[4]); var x5 = Vector512.Create(state[5]);
+        var x6 = Vector512.Create(state[6]); var x7 = Vector512.Create(state[7]);
+        var x8 = Vector512.Create(state[8]); var x9 = Vector512.Create(state[9]);
+        var x10 = Vector512.Create(state[10]); var x11 = Vector512.Create(state[11]);
+        var x12 = counters; var x13 = Vector512.Create(state[13]);
+        var x14 = Vector512.Create(state[14]); var x15 = Vector512.Create(state[15]);
+        for (int i = 0; i < 10; i++)
+        {
+            QuarterRound(ref x0, ref x4, ref x8, ref x12);
+            QuarterRound(ref x1, ref x5, ref x9, ref x13);
+            QuarterRound(ref x2, ref x6, ref x10, ref x14);
+            QuarterRound(ref x3, ref x7, ref x11, ref x15);
+            QuarterRound(ref x0, ref x5, ref x10, ref x15);
+            QuarterRound(ref x1, ref x6, ref x11, ref x12);
+            QuarterRound(ref x2, ref x7, ref x8, ref x13);
+            QuarterRound(ref x3, ref x4, ref x9, ref x14);
+        }
+        x0 += Vector512.Create(state[0]); x1 += Vector512.Create(state[1]);
+        x2 += Vector512.Create(state[2]); x3 += Vector512.Create(state[3]);
+        x4 += Vector512.Create(state[4]); x5 += Vector512.Create(state[5]);
+        x6 += Vector512.Create(state[6]); x7 += Vector512.Create(state[7]);
+        x8 += Vector512.Create(state[8]); x9 += Vector512.Create(state[9]);
+        x10 += Vector512.Create(state[10]); x11 += Vector512.Create(state[11]);
+        x12 += counters; x13 += Vector512.Create(state[13]);
+        x14 += Vector512.Create(state[14]); x15 += Vector512.Create(state[15]);
+
+        // 4×4 transposes inside each 128-bit lane: g{w}_{k} holds words 4w..4w+3 of block 4·lane + k.
+        Transpose4(ref x0, ref x1, ref x2, ref x3);
+        Transpose4(ref x4, ref x5, ref x6, ref x7);
+        Transpose4(ref x8, ref x9, ref x10, ref x11);
+        Transpose4(ref x12, ref x13, ref x14, ref x15);
+        // Then a 4×4 transpose of 128-bit lanes per k gives blocks k, 4 + k, 8 + k, 12 + k.
+        StoreLanes(input, output, 0, x0, x4, x8, x12);
+        StoreLanes(input, output, 1, x1, x5, x9, x13);
+        StoreLanes(input, output, 2, x2, x6, x10, x14);
+        StoreLanes(input, output, 3, x3, x7, x11, x15);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4(ref Vector512<uint> w0, ref Vector512<uint> w1, ref Vector512<uint> w2, ref Vector512<uint> w3)
+    {
+        var a = Avx512F.UnpackLow(w0, w1);   // w0.b0 w1.b0 w0.b1 w1.b1
+        var b = Avx512F.UnpackHigh(w0, w1);  // w0.b2 w1.b2 w0.b3 w1.b3
+        var c = Avx512F.UnpackLow(w2, w3);
+        var d = Avx512F.UnpackHigh(w2, w3);
+        w0 = Avx512F.UnpackLow(a.AsUInt64(), c.AsUInt64()).AsUInt32();  // words 0..3 of block 0 of each lane
+        w1 = Avx512F.UnpackHigh(a.AsUInt64(), c.AsUInt64()).AsUInt32(); // block 1
+        w2 = Avx512F.UnpackLow(b.AsUInt64(), d.AsUInt64()).AsUInt32();  // block 2
+        w3 = Avx512F.UnpackHigh(b.AsUInt64(), d.AsUInt64()).AsUInt32(); // block 3
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreLanes(byte* input, byte* output, int k, Vector512<uint> r0, Vector512<uint> r1, Vector512<uint> r2, Vector512<uint> r3)
+    {
+        var t0 = Avx512F.Shuffle4x128(r0, r1, 0x44);
+        var t1 = Avx512F.Shuffle4x128(r2, r3, 0x44);
+        var t2 = Avx512F.Shuffle4x128(r0, r1, 0xEE);
+        var t3 = Avx512F.Shuffle4x128(r2, r3, 0xEE);
+        int o = k * BlockSize;
+        (Vector512.Load(input + o) ^ Avx512F.Shuffle4x128(t0, t1, 0x88).AsByte()).Store(output + o);
+        (Vector512.Load(input + o + 256) ^ Avx512F.Shuffle4x128(t0, t1, 0xDD).AsByte()).Store(output + o + 256);
+        (Vector512.Load(input + o + 512) ^ Avx512F.Shuffle4x128(t2, t3, 0x88).AsByte()).Store(output + o + 512);
+        (Vector512.Load(input + o + 768) ^ Avx512F.Shuffle4x128(t2, t3, 0xDD).AsByte()).Store(output + o + 768);
     }
 
     // ---------------------------------------------------------------- Vector512 (four blocks per set)

@@ -15,6 +15,8 @@ internal sealed unsafe class ManagedChaCha20Poly1305 : IAead
     /// <summary>Chunk of text per ChaCha20/Poly1305 alternation: large enough to amortise, small enough for L1.</summary>
     private const int ChunkBytes = 1024;
 
+    private const int WidePolyThreshold = 512;
+
     private readonly AeadPath _path;
     private readonly byte[] _key;
     private bool _disposed;
@@ -68,18 +70,28 @@ internal sealed unsafe class ManagedChaCha20Poly1305 : IAead
 
             AbsorbPadded(ref poly, aad, associatedData.Length, block);
             int length = input.Length;
+            // Eight-lane Poly1305 pays ~100 ns for its power table: worth it from a few hundred bytes.
+            ulong* wideTable = null;
+            if (_path == AeadPath.Avx512 && length >= WidePolyThreshold && Poly1305.WideSupported)
+            {
+                ulong* table = stackalloc ulong[Poly1305.WidePowersLength];
+                poly.ComputeWidePowers(table);
+                wideTable = table;
+            }
             for (int offset = 0; offset < length; offset += ChunkBytes)
             {
                 int n = Math.Min(ChunkBytes, length - offset);
                 if (encrypt)
                 {
                     ChaCha20.Xor(state, src + offset, dst + offset, n, _path);
-                    poly.Blocks(dst + offset, n >> 4);
+                    if (wideTable != null) poly.BlocksWide(dst + offset, n >> 4, wideTable);
+                    else poly.Blocks(dst + offset, n >> 4);
                 }
                 else
                 {
                     // Authenticate the ciphertext before it is overwritten (in-place opening).
-                    poly.Blocks(src + offset, n >> 4);
+                    if (wideTable != null) poly.BlocksWide(src + offset, n >> 4, wideTable);
+                    else poly.Blocks(src + offset, n >> 4);
                     if ((n & 15) != 0)
                         AbsorbPadded(ref poly, src + offset + (n & ~15), n & 15, block);
                     ChaCha20.Xor(state, src + offset, dst + offset, n, _path);
@@ -92,6 +104,8 @@ internal sealed unsafe class ManagedChaCha20Poly1305 : IAead
             Unsafe.WriteUnaligned(block + 8, (ulong)length);
             poly.Blocks(block, 1);
             poly.Finish(tag);
+            if (wideTable != null)
+                new Span<ulong>(wideTable, Poly1305.WidePowersLength).Clear();
             poly.Clear();
             new Span<byte>(block, ChaCha20.BlockSize).Clear();
             new Span<uint>(state, 16).Clear();

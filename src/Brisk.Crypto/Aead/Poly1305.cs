@@ -8,7 +8,7 @@ namespace Brisk.Crypto.Aead;
 /// only four 64×64 multiplications and two small ones per block. Only full 16-byte blocks are absorbed:
 /// the AEAD construction (§2.8) pads every part to 16 bytes.
 /// </summary>
-internal unsafe struct Poly1305
+internal unsafe partial struct Poly1305
 {
     private readonly ulong _r0, _r1, _s1;
     private readonly ulong _pad0, _pad1;
