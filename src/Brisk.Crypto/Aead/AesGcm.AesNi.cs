@@ -8,8 +8,8 @@ namespace Brisk.Crypto.Aead;
 
 /// <summary>
 /// Hardware path: CTR over eight AES-NI blocks in flight, stitched with GHASH of eight blocks per
-/// reduction. When sealing, GHASH runs one group behind (over the ciphertext stored in the previous
-/// iteration) so it is independent of the AES rounds of the current group and the two overlap in the
+/// reduction. When sealing, GHASH runs one group behind (over the previous group's ciphertext, kept in
+/// registers) so it is independent of the AES rounds of the current group and the two overlap in the
 /// out-of-order core; when opening, GHASH reads the ciphertext group before its plaintext is stored
 /// (which also makes in-place opening safe).
 /// </summary>
@@ -89,6 +89,7 @@ internal sealed unsafe partial class ManagedAesGcm
         where TGroup : struct, IGhashGroup8
     {
         byte* lastRoundKey = roundKeys + 16 * rounds;
+        Vector128<byte> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
         for (int g = 0; g < groups; g++)
         {
             var k0 = Sse2.LoadVector128(roundKeys);
@@ -102,9 +103,10 @@ internal sealed unsafe partial class ManagedAesGcm
             var b7 = CounterBlock(counterBase, counter + 7) ^ k0;
             counter += 8;
 
-            // GHASH of the previous group's ciphertext: independent of this group's AES rounds.
+            // GHASH of the previous group's ciphertext, still in registers: independent of this group's
+            // AES rounds, so the out-of-order core runs both at once.
             if (g > 0)
-                y = TGroup.Hash8(y, dst - GroupBytes, reversedPowers8);
+                y = TGroup.Hash8(y, p0, p1, p2, p3, p4, p5, p6, p7, reversedPowers8);
 
             for (byte* k = roundKeys + 16; k < lastRoundKey; k += 16)
             {
@@ -119,21 +121,28 @@ internal sealed unsafe partial class ManagedAesGcm
                 b7 = X86Aes.Encrypt(b7, key);
             }
             var last = Sse2.LoadVector128(lastRoundKey);
-            Sse2.Store(dst, X86Aes.EncryptLast(b0, last ^ Sse2.LoadVector128(src)));
-            Sse2.Store(dst + 16, X86Aes.EncryptLast(b1, last ^ Sse2.LoadVector128(src + 16)));
-            Sse2.Store(dst + 32, X86Aes.EncryptLast(b2, last ^ Sse2.LoadVector128(src + 32)));
-            Sse2.Store(dst + 48, X86Aes.EncryptLast(b3, last ^ Sse2.LoadVector128(src + 48)));
-            Sse2.Store(dst + 64, X86Aes.EncryptLast(b4, last ^ Sse2.LoadVector128(src + 64)));
-            Sse2.Store(dst + 80, X86Aes.EncryptLast(b5, last ^ Sse2.LoadVector128(src + 80)));
-            Sse2.Store(dst + 96, X86Aes.EncryptLast(b6, last ^ Sse2.LoadVector128(src + 96)));
-            Sse2.Store(dst + 112, X86Aes.EncryptLast(b7, last ^ Sse2.LoadVector128(src + 112)));
+            p0 = X86Aes.EncryptLast(b0, last ^ Sse2.LoadVector128(src));
+            p1 = X86Aes.EncryptLast(b1, last ^ Sse2.LoadVector128(src + 16));
+            p2 = X86Aes.EncryptLast(b2, last ^ Sse2.LoadVector128(src + 32));
+            p3 = X86Aes.EncryptLast(b3, last ^ Sse2.LoadVector128(src + 48));
+            p4 = X86Aes.EncryptLast(b4, last ^ Sse2.LoadVector128(src + 64));
+            p5 = X86Aes.EncryptLast(b5, last ^ Sse2.LoadVector128(src + 80));
+            p6 = X86Aes.EncryptLast(b6, last ^ Sse2.LoadVector128(src + 96));
+            p7 = X86Aes.EncryptLast(b7, last ^ Sse2.LoadVector128(src + 112));
+            Sse2.Store(dst, p0);
+            Sse2.Store(dst + 16, p1);
+            Sse2.Store(dst + 32, p2);
+            Sse2.Store(dst + 48, p3);
+            Sse2.Store(dst + 64, p4);
+            Sse2.Store(dst + 80, p5);
+            Sse2.Store(dst + 96, p6);
+            Sse2.Store(dst + 112, p7);
             src += GroupBytes;
             dst += GroupBytes;
         }
-        return TGroup.Hash8(y, dst - GroupBytes, reversedPowers8);
+        return TGroup.Hash8(y, p0, p1, p2, p3, p4, p5, p6, p7, reversedPowers8);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector128<ulong> DecryptGroups<TGroup>(byte* roundKeys, int rounds, byte* reversedPowers8, Vector128<ulong> y,
         Vector128<uint> counterBase, uint counter, byte* src, byte* dst, int groups)
         where TGroup : struct, IGhashGroup8

@@ -12,6 +12,7 @@ namespace Brisk.Crypto.Aead;
 /// within each lane (§2.3's "diagonal" quarter rounds), and two independent sets are interleaved to hide
 /// the latency of the add-xor-rotate chain. Keystream is xored straight into the output.
 /// </summary>
+[SkipLocalsInit] // every stackalloc buffer here is written before it is read
 internal static unsafe class ChaCha20
 {
     public const int BlockSize = 64;

@@ -10,6 +10,7 @@ namespace Brisk.Crypto.Aead;
 /// AAD || pad16 || ciphertext || pad16 || le64(len(AAD)) || le64(len(ciphertext)).
 /// The text is processed in chunks so the Poly1305 pass over a chunk runs while it is still in L1.
 /// </summary>
+[SkipLocalsInit] // every stackalloc buffer here is written before it is read
 internal sealed unsafe class ManagedChaCha20Poly1305 : IAead
 {
     /// <summary>Chunk of text per ChaCha20/Poly1305 alternation: large enough to amortise, small enough for L1.</summary>

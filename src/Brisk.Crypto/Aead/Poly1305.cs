@@ -8,6 +8,7 @@ namespace Brisk.Crypto.Aead;
 /// only four 64×64 multiplications and two small ones per block. Only full 16-byte blocks are absorbed:
 /// the AEAD construction (§2.8) pads every part to 16 bytes.
 /// </summary>
+[SkipLocalsInit] // every stackalloc buffer here is written before it is read
 internal unsafe partial struct Poly1305
 {
     private readonly ulong _r0, _r1, _s1;
