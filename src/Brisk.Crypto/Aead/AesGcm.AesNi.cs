@@ -143,6 +143,7 @@ internal sealed unsafe partial class ManagedAesGcm
         return TGroup.Hash8(y, p0, p1, p2, p3, p4, p5, p6, p7, reversedPowers8);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector128<ulong> DecryptGroups<TGroup>(byte* roundKeys, int rounds, byte* reversedPowers8, Vector128<ulong> y,
         Vector128<uint> counterBase, uint counter, byte* src, byte* dst, int groups)
         where TGroup : struct, IGhashGroup8

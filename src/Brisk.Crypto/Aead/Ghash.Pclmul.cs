@@ -16,8 +16,17 @@ namespace Brisk.Crypto.Aead;
 [SkipLocalsInit] // every stackalloc buffer here is written before it is read
 internal static unsafe class GhashPclmul
 {
-    private static Vector128<byte> ByteReverse => Vector128.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    private static Vector128<ulong> Poly => Vector128.Create(1UL, 0xC200000000000000UL);
+    private static Vector128<byte> ByteReverse
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector128.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    }
+
+    private static Vector128<ulong> Poly
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector128.Create(1UL, 0xC200000000000000UL);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<ulong> LoadReversed(byte* p) => Ssse3.Shuffle(Sse2.LoadVector128(p), ByteReverse).AsUInt64();
@@ -157,8 +166,11 @@ internal unsafe struct GhashGroup128 : IGhashGroup8
 /// <summary>Two blocks per VPCLMULQDQ ymm multiply.</summary>
 internal unsafe struct GhashGroup256 : IGhashGroup8
 {
-    private static Vector256<byte> ByteReverse => Vector256.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
-        15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    private static Vector256<byte> ByteReverse
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector256.Create(Vector128.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<ulong> Hash8(Vector128<ulong> y, byte* data, byte* reversedPowers8)
@@ -195,7 +207,11 @@ internal unsafe struct GhashGroup512 : IGhashGroup8
 {
     // Broadcast of a 128-bit constant: the JIT folds it (a 64-argument Create or a property building it from
     // halves compiled to a call, which forced every live vector to be spilled around it).
-    private static Vector512<byte> ByteReverse => Vector512.Create(Vector128.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
+    private static Vector512<byte> ByteReverse
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create(Vector128.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<ulong> Hash8(Vector128<ulong> y, byte* data, byte* reversedPowers8)
