@@ -85,6 +85,32 @@ internal static unsafe class ChaCha20
         }
     }
 
+    /// <summary>Largest length (including the 64-byte Poly1305 key block) one vector batch covers on <paramref name="path"/>.</summary>
+    public static int SingleBatchBytes(AeadPath path) => path switch
+    {
+        AeadPath.Avx512 => 8 * BlockSize,
+        AeadPath.Avx2 or AeadPath.AesNi => 4 * BlockSize,
+        _ => 0,
+    };
+
+    /// <summary>
+    /// Xors keystream from state[12] into <paramref name="buffer"/> (<paramref name="length"/> ≤
+    /// <see cref="SingleBatchBytes"/>, buffer at least that large) with one vector batch. Used for short
+    /// records: block 0 (the Poly1305 key, §2.6) and the text come out of the same batch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SingleBatchInPlace(uint* state, byte* buffer, int length, AeadPath path)
+    {
+        if (path == AeadPath.Avx512 && length > 4 * BlockSize)
+            Blocks8Vector512(state, buffer, buffer);
+        else if (path == AeadPath.Avx512)
+            Blocks4Vector512(state, buffer, buffer);
+        else if (path == AeadPath.Avx2)
+            Blocks4Vector256(state, buffer, buffer);
+        else
+            Blocks4Vector128(state, buffer, buffer);
+    }
+
     /// <summary>Partial batch: stage the input in a stack buffer, run one full vector batch on it, copy out.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TailWith(uint* state, byte* input, byte* output, int length, AeadPath path)

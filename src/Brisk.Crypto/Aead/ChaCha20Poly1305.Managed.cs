@@ -65,6 +65,12 @@ internal sealed unsafe class ManagedChaCha20Poly1305 : IAead
         {
             // §2.6: one-time Poly1305 key from block 0.
             ChaCha20.InitState(state, key, noncePtr, 0);
+            if (input.Length + ChaCha20.BlockSize <= ChaCha20.SingleBatchBytes(_path))
+            {
+                CryptShort(state, src, dst, input.Length, aad, associatedData.Length, tag, encrypt);
+                new Span<uint>(state, 16).Clear();
+                return;
+            }
             ChaCha20.BlockScalar(state, block);
             var poly = new Poly1305(block);
             state[12] = 1;
@@ -111,6 +117,30 @@ internal sealed unsafe class ManagedChaCha20Poly1305 : IAead
             new Span<byte>(block, ChaCha20.BlockSize).Clear();
             new Span<uint>(state, 16).Clear();
         }
+    }
+
+    /// <summary>
+    /// Short records: the key block and the text in one vector batch over a stack copy
+    /// (staged[0..64) = zeros → Poly1305 key block; staged[64..) = text).
+    /// </summary>
+    private void CryptShort(uint* state, byte* src, byte* dst, int length, byte* aad, int aadLength, byte* tag, bool encrypt)
+    {
+        byte* staged = stackalloc byte[8 * ChaCha20.BlockSize];
+        Vector512<byte>.Zero.Store(staged);
+        Buffer.MemoryCopy(src, staged + ChaCha20.BlockSize, length, length);
+        ChaCha20.SingleBatchInPlace(state, staged, ChaCha20.BlockSize + length, _path);
+        var poly = new Poly1305(staged);
+        byte* scratch = staged; // the key block is consumed; reuse it for padding and the length block
+        AbsorbPadded(ref poly, aad, aadLength, scratch);
+        // Authenticate the ciphertext: the staged output when sealing, the untouched input when opening.
+        AbsorbPadded(ref poly, encrypt ? staged + ChaCha20.BlockSize : src, length, scratch);
+        Buffer.MemoryCopy(staged + ChaCha20.BlockSize, dst, length, length);
+        Unsafe.WriteUnaligned(scratch, (ulong)aadLength);
+        Unsafe.WriteUnaligned(scratch + 8, (ulong)length);
+        poly.Blocks(scratch, 1);
+        poly.Finish(tag);
+        poly.Clear();
+        new Span<byte>(staged, 8 * ChaCha20.BlockSize).Clear();
     }
 
     /// <summary>Absorbs data zero-padded to 16 bytes (pad16 of §2.8).</summary>
