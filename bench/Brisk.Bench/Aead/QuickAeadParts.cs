@@ -28,10 +28,16 @@ public sealed unsafe class QuickAeadParts : IQuickCommand
             double chacha = Best(() => { state[12] = 1; ChaCha20.Xor(state, d, d, size, path); });
             double poly = Best(() => { var p = new Poly1305(k); p.Blocks(d, size / 16); });
             ulong* table = (ulong*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(Poly1305.WidePowersLength * 8);
-            double polyWide = Poly1305.WideSupported
-                ? Best(() => { var p = new Poly1305(k); p.ComputeWidePowers(table); p.BlocksWide(d, size / 16, table); })
-                : double.NaN;
-            Console.WriteLine($"PART poly1305-wide-16k gbps={size / polyWide / 1e9:0.00}");
+            if (Poly1305.WideSupported)
+            {
+                double polyWide = Best(() => { var p = new Poly1305(k); p.ComputeWidePowers(table, 8); p.BlocksWide(d, size / 16, table, 8); });
+                Console.WriteLine($"PART poly1305-8lane-avx512-16k gbps={size / polyWide / 1e9:0.00}");
+            }
+            if (Poly1305.Wide256Supported)
+            {
+                double polyWide = Best(() => { var p = new Poly1305(k); p.ComputeWidePowers(table, 4); p.BlocksWide(d, size / 16, table, 4); });
+                Console.WriteLine($"PART poly1305-4lane-avx2-16k gbps={size / polyWide / 1e9:0.00}");
+            }
             Console.WriteLine($"PART chacha20-16k path={ManagedAeadProvider.PathToName(path)} gbps={size / chacha / 1e9:0.00}");
             Console.WriteLine($"PART poly1305-16k gbps={size / poly / 1e9:0.00}");
         }

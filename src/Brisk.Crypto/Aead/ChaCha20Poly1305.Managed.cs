@@ -79,10 +79,12 @@ internal sealed unsafe class ManagedChaCha20Poly1305 : IAead
             int length = input.Length;
             // Eight-lane Poly1305 pays ~100 ns for its power table: worth it from a few hundred bytes.
             ulong* wideTable = null;
-            if (_path == AeadPath.Avx512 && length >= WidePolyThreshold && Poly1305.WideSupported)
+            int wideLanes = _path == AeadPath.Avx512 ? 8 : 4;
+            if (length >= WidePolyThreshold
+                && ((_path == AeadPath.Avx512 && Poly1305.WideSupported) || (_path == AeadPath.Avx2 && Poly1305.Wide256Supported)))
             {
                 ulong* table = stackalloc ulong[Poly1305.WidePowersLength];
-                poly.ComputeWidePowers(table);
+                poly.ComputeWidePowers(table, wideLanes);
                 wideTable = table;
             }
             for (int offset = 0; offset < length; offset += ChunkBytes)
@@ -91,13 +93,13 @@ internal sealed unsafe class ManagedChaCha20Poly1305 : IAead
                 if (encrypt)
                 {
                     ChaCha20.Xor(state, src + offset, dst + offset, n, _path);
-                    if (wideTable != null) poly.BlocksWide(dst + offset, n >> 4, wideTable);
+                    if (wideTable != null) poly.BlocksWide(dst + offset, n >> 4, wideTable, wideLanes);
                     else poly.Blocks(dst + offset, n >> 4);
                 }
                 else
                 {
                     // Authenticate the ciphertext before it is overwritten (in-place opening).
-                    if (wideTable != null) poly.BlocksWide(src + offset, n >> 4, wideTable);
+                    if (wideTable != null) poly.BlocksWide(src + offset, n >> 4, wideTable, wideLanes);
                     else poly.Blocks(src + offset, n >> 4);
                     if ((n & 15) != 0)
                         AbsorbPadded(ref poly, src + offset + (n & ~15), n & 15, block);

@@ -19,23 +19,35 @@ internal unsafe partial struct Poly1305
 
     public static bool WideSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
-    /// <summary>Precomputes r^1..r^8 for <see cref="BlocksWide"/> (once per message).</summary>
-    public readonly void ComputeWidePowers(ulong* table)
+    /// <summary>Four lanes on AVX2 (same construction with r^4).</summary>
+    public static bool Wide256Supported => Avx2.IsSupported;
+
+    /// <summary>Precomputes r^1..r^lanes for <see cref="BlocksWide"/> (once per message); lanes is 8 (AVX-512) or 4 (AVX2).</summary>
+    public readonly void ComputeWidePowers(ulong* table, int lanes) => ComputePowers(table, lanes);
+
+    /// <summary>
+    /// Table for <paramref name="lanes"/> lanes: r^lanes and 5·r^lanes limbs (10 ulongs), then per limb the
+    /// power each lane is finally multiplied by, then the same ×5.
+    /// </summary>
+    private readonly void ComputePowers(ulong* table, int lanes)
     {
         ulong* power = stackalloc ulong[5 * 8]; // power[(k-1)*5 + limb] = r^k
         ToLimbs(_r0, _r1, 0, power);
         for (int k = 2; k <= 8; k++)
             MultiplyLimbs(power + (k - 2) * 5, power, power + (k - 1) * 5);
-        ulong* r8 = power + 7 * 5;
+        ulong* step = power + (lanes - 1) * 5;
         for (int limb = 0; limb < 5; limb++)
         {
-            table[limb] = r8[limb];
-            table[5 + limb] = 5 * r8[limb];
-            for (int lane = 0; lane < 8; lane++)
+            table[limb] = step[limb];
+            table[5 + limb] = 5 * step[limb];
+            for (int lane = 0; lane < lanes; lane++)
             {
-                ulong value = power[(7 - lane) * 5 + limb]; // lane j gets r^(8-j)
-                table[10 + limb * 8 + lane] = value;
-                table[50 + limb * 8 + lane] = 5 * value;
+                // Eight lanes hold blocks 0..7 in order: lane j gets r^(8-j). The AVX2 message split leaves
+                // blocks in lane order 0, 2, 1, 3, so those lanes get r^4, r^2, r^3, r^1.
+                int exponent = lanes == 8 ? 8 - lane : lane switch { 0 => 4, 1 => 2, 2 => 3, _ => 1 };
+                ulong value = power[(exponent - 1) * 5 + limb];
+                table[10 + limb * lanes + lane] = value;
+                table[10 + 5 * lanes + limb * lanes + lane] = 5 * value;
             }
         }
         new Span<ulong>(power, 5 * 8).Clear();
@@ -43,12 +55,15 @@ internal unsafe partial struct Poly1305
 
     /// <summary>Absorbs full blocks, eight lanes at a time when there are at least 16, the rest serially.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void BlocksWide(byte* data, int blocks, ulong* table)
+    public void BlocksWide(byte* data, int blocks, ulong* table, int lanes)
     {
-        int wide = blocks >= 16 ? blocks & ~7 : 0;
+        int wide = blocks >= 16 ? blocks & ~(lanes - 1) : 0;
         if (wide > 0)
         {
-            WideCore(data, wide, table);
+            if (lanes == 8)
+                WideCore(data, wide, table);
+            else
+                WideCore256(data, wide, table);
             data += 16 * wide;
             blocks -= wide;
         }
@@ -90,7 +105,12 @@ internal unsafe partial struct Poly1305
         MultiplyReduce(ref a0, ref a1, ref a2, ref a3, ref a4,
             Vector512.Load(table + 10), Vector512.Load(table + 18), Vector512.Load(table + 26), Vector512.Load(table + 34), Vector512.Load(table + 42),
             Vector512.Load(table + 58), Vector512.Load(table + 66), Vector512.Load(table + 74), Vector512.Load(table + 82), mask);
-        ulong t0 = Vector512.Sum(a0), t1 = Vector512.Sum(a1), t2 = Vector512.Sum(a2), t3 = Vector512.Sum(a3), t4 = Vector512.Sum(a4);
+        SetFromLimbSums(Vector512.Sum(a0), Vector512.Sum(a1), Vector512.Sum(a2), Vector512.Sum(a3), Vector512.Sum(a4));
+    }
+
+    /// <summary>Carries the lane sums into 26-bit limbs (folding 2^130 ≡ 5) and stores them as the 64-bit-limb accumulator.</summary>
+    private void SetFromLimbSums(ulong t0, ulong t1, ulong t2, ulong t3, ulong t4)
+    {
         ulong c;
         c = t0 >> 26; t0 &= Mask26; t1 += c;
         c = t1 >> 26; t1 &= Mask26; t2 += c;
@@ -104,6 +124,72 @@ internal unsafe partial struct Poly1305
         _h0 = t0 | (t1 << 26) | (t2 << 52);
         _h1 = (t2 >> 12) | (t3 << 14) | (t4 << 40);
         _h2 = t4 >> 24;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> Mul(Vector256<ulong> x, Vector256<ulong> y) => Avx2.Multiply(x.AsUInt32(), y.AsUInt32());
+
+    private void WideCore256(byte* data, int blocks, ulong* table)
+    {
+        var mask = Vector256.Create(Mask26);
+        var top = Vector256.Create(1UL << 24);
+        ulong* h = stackalloc ulong[5];
+        ToLimbs(_h0, _h1, _h2, h);
+        LoadMessage(data, mask, top, out var a0, out var a1, out var a2, out var a3, out var a4);
+        a0 += Vector256.CreateScalar(h[0]);
+        a1 += Vector256.CreateScalar(h[1]);
+        a2 += Vector256.CreateScalar(h[2]);
+        a3 += Vector256.CreateScalar(h[3]);
+        a4 += Vector256.CreateScalar(h[4]);
+        var r0 = Vector256.Create(table[0]); var r1 = Vector256.Create(table[1]); var r2 = Vector256.Create(table[2]);
+        var r3 = Vector256.Create(table[3]); var r4 = Vector256.Create(table[4]);
+        var s1 = Vector256.Create(table[6]); var s2 = Vector256.Create(table[7]);
+        var s3 = Vector256.Create(table[8]); var s4 = Vector256.Create(table[9]);
+        for (int i = 4; i < blocks; i += 4)
+        {
+            MultiplyReduce(ref a0, ref a1, ref a2, ref a3, ref a4, r0, r1, r2, r3, r4, s1, s2, s3, s4, mask);
+            LoadMessage(data + 16 * i, mask, top, out var m0, out var m1, out var m2, out var m3, out var m4);
+            a0 += m0; a1 += m1; a2 += m2; a3 += m3; a4 += m4;
+        }
+        MultiplyReduce(ref a0, ref a1, ref a2, ref a3, ref a4,
+            Vector256.Load(table + 10), Vector256.Load(table + 14), Vector256.Load(table + 18), Vector256.Load(table + 22), Vector256.Load(table + 26),
+            Vector256.Load(table + 34), Vector256.Load(table + 38), Vector256.Load(table + 42), Vector256.Load(table + 46), mask);
+        SetFromLimbSums(Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3), Vector256.Sum(a4));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadMessage(byte* data, Vector256<ulong> mask, Vector256<ulong> top,
+        out Vector256<ulong> m0, out Vector256<ulong> m1, out Vector256<ulong> m2, out Vector256<ulong> m3, out Vector256<ulong> m4)
+    {
+        var v0 = Vector256.Load((ulong*)data);        // b0.lo b0.hi b1.lo b1.hi
+        var v1 = Vector256.Load((ulong*)(data + 32)); // b2.lo b2.hi b3.lo b3.hi
+        var lo = Avx2.UnpackLow(v0, v1);  // b0.lo b2.lo b1.lo b3.lo
+        var hi = Avx2.UnpackHigh(v0, v1); // b0.hi b2.hi b1.hi b3.hi
+        m0 = lo & mask;
+        m1 = (lo >> 26) & mask;
+        m2 = ((lo >> 52) | (hi << 12)) & mask;
+        m3 = (hi >> 14) & mask;
+        m4 = (hi >> 40) | top;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyReduce(ref Vector256<ulong> a0, ref Vector256<ulong> a1, ref Vector256<ulong> a2, ref Vector256<ulong> a3, ref Vector256<ulong> a4,
+        Vector256<ulong> r0, Vector256<ulong> r1, Vector256<ulong> r2, Vector256<ulong> r3, Vector256<ulong> r4,
+        Vector256<ulong> s1, Vector256<ulong> s2, Vector256<ulong> s3, Vector256<ulong> s4, Vector256<ulong> mask)
+    {
+        var d0 = Mul(a0, r0) + Mul(a1, s4) + Mul(a2, s3) + Mul(a3, s2) + Mul(a4, s1);
+        var d1 = Mul(a0, r1) + Mul(a1, r0) + Mul(a2, s4) + Mul(a3, s3) + Mul(a4, s2);
+        var d2 = Mul(a0, r2) + Mul(a1, r1) + Mul(a2, r0) + Mul(a3, s4) + Mul(a4, s3);
+        var d3 = Mul(a0, r3) + Mul(a1, r2) + Mul(a2, r1) + Mul(a3, r0) + Mul(a4, s4);
+        var d4 = Mul(a0, r4) + Mul(a1, r3) + Mul(a2, r2) + Mul(a3, r1) + Mul(a4, r0);
+        var c = d0 >> 26; d0 &= mask; d1 += c;
+        c = d3 >> 26; d3 &= mask; d4 += c;
+        c = d1 >> 26; d1 &= mask; d2 += c;
+        c = d4 >> 26; d4 &= mask; d0 += c + (c << 2);
+        c = d2 >> 26; d2 &= mask; d3 += c;
+        c = d0 >> 26; d0 &= mask; d1 += c;
+        c = d3 >> 26; d3 &= mask; d4 += c;
+        a0 = d0; a1 = d1; a2 = d2; a3 = d3; a4 = d4;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
