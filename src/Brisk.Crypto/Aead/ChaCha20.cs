@@ -59,6 +59,15 @@ internal static unsafe class ChaCha20
                 break;
             case AeadPath.Avx2:
             case AeadPath.AesNi:
+                if (path == AeadPath.Avx2)
+                {
+                    while (length >= 8 * BlockSize)
+                    {
+                        Blocks8Vector256(state, input, output);
+                        state[12] += 8;
+                        input += 8 * BlockSize; output += 8 * BlockSize; length -= 8 * BlockSize;
+                    }
+                }
                 while (length >= 4 * BlockSize)
                 {
                     if (path == AeadPath.Avx2) Blocks4Vector256(state, input, output);
@@ -305,6 +314,84 @@ internal static unsafe class ChaCha20
         (Vector256.Load(input + 32) ^ first23).Store(output + 32);
         (Vector256.Load(input + 64) ^ second01).Store(output + 64);
         (Vector256.Load(input + 96) ^ second23).Store(output + 96);
+    }
+
+    // ---------------------------------------------------------------- Vector256, one block per 32-bit lane
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuarterRound(ref Vector256<uint> a, ref Vector256<uint> b, ref Vector256<uint> c, ref Vector256<uint> d)
+    {
+        a += b; d = Rotate(d ^ a, 16);
+        c += d; b = Rotate(b ^ c, 12);
+        a += b; d = Rotate(d ^ a, 8);
+        c += d; b = Rotate(b ^ c, 7);
+    }
+
+    /// <summary>Eight blocks, state word i of block b in lane b of vector i (as <see cref="Blocks16Vector512"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Blocks8Vector256(uint* state, byte* input, byte* output)
+    {
+        var counters = Vector256.Create(state[12]) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
+        var x0 = Vector256.Create(state[0]); var x1 = Vector256.Create(state[1]);
+        var x2 = Vector256.Create(state[2]); var x3 = Vector256.Create(state[3]);
+        var x4 = Vector256.Create(state[4]); var x5 = Vector256.Create(state[5]);
+        var x6 = Vector256.Create(state[6]); var x7 = Vector256.Create(state[7]);
+        var x8 = Vector256.Create(state[8]); var x9 = Vector256.Create(state[9]);
+        var x10 = Vector256.Create(state[10]); var x11 = Vector256.Create(state[11]);
+        var x12 = counters; var x13 = Vector256.Create(state[13]);
+        var x14 = Vector256.Create(state[14]); var x15 = Vector256.Create(state[15]);
+        for (int i = 0; i < 10; i++)
+        {
+            QuarterRound(ref x0, ref x4, ref x8, ref x12);
+            QuarterRound(ref x1, ref x5, ref x9, ref x13);
+            QuarterRound(ref x2, ref x6, ref x10, ref x14);
+            QuarterRound(ref x3, ref x7, ref x11, ref x15);
+            QuarterRound(ref x0, ref x5, ref x10, ref x15);
+            QuarterRound(ref x1, ref x6, ref x11, ref x12);
+            QuarterRound(ref x2, ref x7, ref x8, ref x13);
+            QuarterRound(ref x3, ref x4, ref x9, ref x14);
+        }
+        x0 += Vector256.Create(state[0]); x1 += Vector256.Create(state[1]);
+        x2 += Vector256.Create(state[2]); x3 += Vector256.Create(state[3]);
+        x4 += Vector256.Create(state[4]); x5 += Vector256.Create(state[5]);
+        x6 += Vector256.Create(state[6]); x7 += Vector256.Create(state[7]);
+        x8 += Vector256.Create(state[8]); x9 += Vector256.Create(state[9]);
+        x10 += Vector256.Create(state[10]); x11 += Vector256.Create(state[11]);
+        x12 += counters; x13 += Vector256.Create(state[13]);
+        x14 += Vector256.Create(state[14]); x15 += Vector256.Create(state[15]);
+
+        Transpose4(ref x0, ref x1, ref x2, ref x3);
+        Transpose4(ref x4, ref x5, ref x6, ref x7);
+        Transpose4(ref x8, ref x9, ref x10, ref x11);
+        Transpose4(ref x12, ref x13, ref x14, ref x15);
+        StoreLanes(input, output, 0, x0, x4, x8, x12);
+        StoreLanes(input, output, 1, x1, x5, x9, x13);
+        StoreLanes(input, output, 2, x2, x6, x10, x14);
+        StoreLanes(input, output, 3, x3, x7, x11, x15);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4(ref Vector256<uint> w0, ref Vector256<uint> w1, ref Vector256<uint> w2, ref Vector256<uint> w3)
+    {
+        var a = Avx2.UnpackLow(w0, w1);
+        var b = Avx2.UnpackHigh(w0, w1);
+        var c = Avx2.UnpackLow(w2, w3);
+        var d = Avx2.UnpackHigh(w2, w3);
+        w0 = Avx2.UnpackLow(a.AsUInt64(), c.AsUInt64()).AsUInt32();
+        w1 = Avx2.UnpackHigh(a.AsUInt64(), c.AsUInt64()).AsUInt32();
+        w2 = Avx2.UnpackLow(b.AsUInt64(), d.AsUInt64()).AsUInt32();
+        w3 = Avx2.UnpackHigh(b.AsUInt64(), d.AsUInt64()).AsUInt32();
+    }
+
+    /// <summary>Lane 0 of the four word groups is block k, lane 1 is block 4 + k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreLanes(byte* input, byte* output, int k, Vector256<uint> g0, Vector256<uint> g1, Vector256<uint> g2, Vector256<uint> g3)
+    {
+        int o = k * BlockSize;
+        (Vector256.Load(input + o) ^ Avx2.Permute2x128(g0, g1, 0x20).AsByte()).Store(output + o);
+        (Vector256.Load(input + o + 32) ^ Avx2.Permute2x128(g2, g3, 0x20).AsByte()).Store(output + o + 32);
+        (Vector256.Load(input + o + 256) ^ Avx2.Permute2x128(g0, g1, 0x31).AsByte()).Store(output + o + 256);
+        (Vector256.Load(input + o + 288) ^ Avx2.Permute2x128(g2, g3, 0x31).AsByte()).Store(output + o + 288);
     }
 
     // ---------------------------------------------------------------- Vector512, one block per 32-bit lane
