@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using X86Aes = System.Runtime.Intrinsics.X86.Aes;
@@ -19,26 +20,30 @@ internal sealed unsafe partial class ManagedAesGcm
 
     private void SealAesNi(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> associatedData)
     {
-        switch (_path)
+        var computed = _path switch
         {
-            case AeadPath.Avx512: Crypt<GhashGroup512>(nonce, plaintext, ciphertext, tag, associatedData, encrypt: true); break;
-            case AeadPath.Avx2: Crypt<GhashGroup256>(nonce, plaintext, ciphertext, tag, associatedData, encrypt: true); break;
-            default: Crypt<GhashGroup128>(nonce, plaintext, ciphertext, tag, associatedData, encrypt: true); break;
-        }
+            AeadPath.Avx512 => Crypt<GhashGroup512>(nonce, plaintext, ciphertext, associatedData, encrypt: true),
+            AeadPath.Avx2 => Crypt<GhashGroup256>(nonce, plaintext, ciphertext, associatedData, encrypt: true),
+            _ => Crypt<GhashGroup128>(nonce, plaintext, ciphertext, associatedData, encrypt: true),
+        };
+        computed.StoreUnsafe(ref MemoryMarshal.GetReference(tag));
     }
 
-    private void OpenAesNi(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, Span<byte> expectedTag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
+    /// <summary>Decrypts and reports whether the tag matched; the comparison is one 128-bit xor and test (constant time).</summary>
+    private bool OpenAesNi(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
-        switch (_path)
+        var computed = _path switch
         {
-            case AeadPath.Avx512: Crypt<GhashGroup512>(nonce, ciphertext, plaintext, expectedTag, associatedData, encrypt: false); break;
-            case AeadPath.Avx2: Crypt<GhashGroup256>(nonce, ciphertext, plaintext, expectedTag, associatedData, encrypt: false); break;
-            default: Crypt<GhashGroup128>(nonce, ciphertext, plaintext, expectedTag, associatedData, encrypt: false); break;
-        }
+            AeadPath.Avx512 => Crypt<GhashGroup512>(nonce, ciphertext, plaintext, associatedData, encrypt: false),
+            AeadPath.Avx2 => Crypt<GhashGroup256>(nonce, ciphertext, plaintext, associatedData, encrypt: false),
+            _ => Crypt<GhashGroup128>(nonce, ciphertext, plaintext, associatedData, encrypt: false),
+        };
+        var difference = computed ^ Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(tag));
+        return difference == Vector128<byte>.Zero;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Crypt<TGroup>(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, Span<byte> output, Span<byte> tag, ReadOnlySpan<byte> associatedData, bool encrypt)
+    private Vector128<byte> Crypt<TGroup>(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, Span<byte> output, ReadOnlySpan<byte> associatedData, bool encrypt)
         where TGroup : struct, IGhashGroup8
     {
         fixed (byte* keyMaterial = _keyMaterial)
@@ -46,7 +51,6 @@ internal sealed unsafe partial class ManagedAesGcm
         fixed (byte* src = input)
         fixed (byte* dst = output)
         fixed (byte* aad = associatedData)
-        fixed (byte* tagPtr = tag)
         {
             byte* roundKeys = keyMaterial + RoundKeysOffset;
             byte* powers = keyMaterial + PowersOffset;
@@ -73,8 +77,8 @@ internal sealed unsafe partial class ManagedAesGcm
             y = Tail(roundKeys, rounds, powers, y, counterBase, counter, src + done, dst + done, length - done,
                 (ulong)associatedData.Length * 8, (ulong)length * 8, encrypt);
 
-            GhashPclmul.StoreReversed(tagPtr, y);
-            Sse2.Store(tagPtr, Sse2.LoadVector128(tagPtr) ^ encryptedJ0);
+            // T = E(K, J0) xor S (SP 800-38D §7.1 step 6), S back in GCM byte order.
+            return GhashPclmul.Reversed(y) ^ encryptedJ0;
         }
     }
 

@@ -82,12 +82,18 @@ internal sealed unsafe partial class ManagedAesGcm : IAead
     public bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
         CheckArguments(nonce, ciphertext.Length, plaintext.Length, tag.Length);
-        Span<byte> expectedTag = stackalloc byte[16];
+        bool authentic;
         if (_path == AeadPath.Portable)
+        {
+            Span<byte> expectedTag = stackalloc byte[16];
             OpenPortable(nonce, ciphertext, expectedTag, plaintext, associatedData);
+            authentic = CryptographicOperations.FixedTimeEquals(expectedTag, tag);
+        }
         else
-            OpenAesNi(nonce, ciphertext, expectedTag, plaintext, associatedData);
-        if (CryptographicOperations.FixedTimeEquals(expectedTag, tag))
+        {
+            authentic = OpenAesNi(nonce, ciphertext, tag, plaintext, associatedData);
+        }
+        if (authentic)
             return true;
         // Release no unauthenticated plaintext (SP 800-38D §7.2 step 8 returns FAIL only).
         plaintext.Clear();

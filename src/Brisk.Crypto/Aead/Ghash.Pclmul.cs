@@ -32,6 +32,9 @@ internal static unsafe class GhashPclmul
     public static Vector128<ulong> LoadReversed(byte* p) => Ssse3.Shuffle(Sse2.LoadVector128(p), ByteReverse).AsUInt64();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> Reversed(Vector128<ulong> value) => Ssse3.Shuffle(value.AsByte(), ByteReverse);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreReversed(byte* p, Vector128<ulong> value) => Sse2.Store(p, Ssse3.Shuffle(value.AsByte(), ByteReverse));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
