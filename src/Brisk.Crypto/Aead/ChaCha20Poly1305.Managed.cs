@@ -14,7 +14,7 @@ namespace Brisk.Crypto.Aead;
 internal sealed unsafe class ManagedChaCha20Poly1305 : IAead
 {
     /// <summary>Chunk of text per ChaCha20/Poly1305 alternation: large enough to amortise, small enough for L1.</summary>
-    private const int ChunkBytes = 1024;
+    private const int ChunkBytes = 4096;
 
     private const int WidePolyThreshold = 512;
 
