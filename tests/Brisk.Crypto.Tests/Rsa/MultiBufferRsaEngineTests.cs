@@ -86,3 +86,24 @@ public sealed class MultiBufferAvx2EngineTests : BatchKernelTests
 
     private protected override BatchingRsaEngine Batching => Instance;
 }
+
+/// <summary>
+/// The C/IFMA engine. The build compiles native/ when cmake and a C compiler are present; on such a
+/// machine with AVX-512 IFMA these tests require the engine (they fail rather than silently pass when
+/// libbrisk_native.so is missing).
+/// </summary>
+public sealed class NativeEngineTests : BatchKernelTests
+{
+    private static readonly BatchingRsaEngine? Instance = NativeRsaEngine.Create(new RsaBatchOptions { MinimumBatch = 1 });
+
+    private protected override BatchingRsaEngine Batching => Instance ?? throw new InvalidOperationException(
+        "Native engine unavailable: libbrisk_native.so missing or the CPU lacks AVX-512 IFMA.");
+
+    [Fact]
+    public void AvailableWhenTheCpuHasIfma()
+    {
+        bool cpuHasIfma = File.ReadAllText("/proc/cpuinfo").Contains(" avx512ifma", StringComparison.Ordinal);
+        bool libraryBuilt = File.Exists(Path.Combine(AppContext.BaseDirectory, "libbrisk_native.so"));
+        Assert.Equal(cpuHasIfma && libraryBuilt, NativeRsaEngine.IsSupported);
+    }
+}

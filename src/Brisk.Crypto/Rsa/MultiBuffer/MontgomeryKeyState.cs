@@ -151,7 +151,8 @@ internal sealed class MontgomeryKeyState
 
     public ulong[] ToLimbs(BigInteger value, int count)
     {
-        var limbs = new ulong[count];
+        // Pinned (POH): the native kernel reads and updates these in place by address.
+        var limbs = GC.AllocateArray<ulong>(count, pinned: true);
         BigInteger mask = (BigInteger.One << LimbBits) - 1;
         for (int i = 0; i < count; i++)
         {

@@ -48,7 +48,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         var pairs = new BlindingPair[lanes];
         for (int l = 0; l < lanes; l++)
         {
-            states[l] = State(items[Math.Min(l, items.Length - 1)].Key);
+            states[l] = State(items[l < items.Length ? l : 0].Key);
             if (l < items.Length)
                 pairs[l] = states[l].TakeBlinding();
             else
@@ -117,7 +117,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
 
         Span<ulong> xLanes = MemoryMarshal.Cast<TVec, ulong>(x);
         for (int l = 0; l < lanes; l++)
-            BytesToLimbs(items[Math.Min(l, items.Length - 1)].Input.Span, xLanes, l, lanes, nf);
+            BytesToLimbs(items[l < items.Length ? l : 0].Input.Span, xLanes, l, lanes, nf);
 
         // Blind: x·A mod n (Montgomery multiplication by A·R). The result is below 2n.
         Montgomery<TVec, TOps>.Multiply(x, blind, n, k0N, full, nf);

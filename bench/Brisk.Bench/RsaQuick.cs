@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Brisk.Crypto.Rsa;
+
+namespace Brisk.Bench;
+
+/// <summary>
+/// <c>quick rsa [seconds-per-round]</c>: raw RSA private operations per second on one thread, each batch
+/// engine against <c>system</c> (libcrypto) measured alternately in the same run. Batch engines are fed
+/// full batches (their throughput per core under load). Prints
+/// <c>RATIO rsa2048-private ENGINE/system=x ops_per_s=y system_ops_per_s=z</c>.
+/// </summary>
+public sealed class RsaQuick : IQuickCommand
+{
+    public string Area => "rsa";
+
+    public void Run(string[] args)
+    {
+        double seconds = args.Length > 0 && double.TryParse(args[0], System.Globalization.CultureInfo.InvariantCulture, out double s) ? s : 0.5;
+        const int rounds = 3;
+        foreach (int bits in new[] { 2048, 3072 })
+        {
+            using var rsa = RSA.Create(bits);
+            var key = RsaPrivateKey.FromRsa(rsa);
+            foreach (var (name, engine) in RsaBenchEngines.All(key))
+            {
+                // Warm up (JIT, key state, blinding pool) before timing.
+                engine(4);
+                SystemRound(key, 4);
+                double best = 0, bestSystem = 0;
+                for (int r = 0; r < rounds; r++)
+                {
+                    bestSystem = Math.Max(bestSystem, Measure(seconds, n => SystemRound(key, n)));
+                    best = Math.Max(best, Measure(seconds, engine));
+                }
+                Console.WriteLine($"RATIO rsa{bits}-private {name}/system={best / bestSystem:F2} ops_per_s={best:F0} system_ops_per_s={bestSystem:F0}");
+            }
+        }
+    }
+
+    private static int SystemRound(RsaPrivateKey key, int count)
+    {
+        byte[] input = new byte[key.ModulusLength], output = new byte[key.ModulusLength];
+        input[^1] = 7;
+        for (int i = 0; i < count; i++)
+            SystemRsaEngine.Instance.Private(key, input, output);
+        return count;
+    }
+
+    /// <summary>Operations per second of <paramref name="round"/> (which returns how many operations it did).</summary>
+    private static double Measure(double seconds, Func<int, int> round)
+    {
+        long operations = 0;
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed.TotalSeconds < seconds)
+            operations += round(8);
+        return operations / watch.Elapsed.TotalSeconds;
+    }
+}
+
+/// <summary>The engines under test, each as "do about n operations, return how many".</summary>
+internal static class RsaBenchEngines
+{
+    public static IEnumerable<(string Name, Func<int, int> Round)> All(RsaPrivateKey key)
+    {
+        var engines = new List<(string, Func<int, int>)>();
+        foreach (var (name, engine) in Engines())
+        {
+            if (engine is null || !engine.Supports(key))
+            {
+                Console.WriteLine($"# {name}: not supported here (rsa{key.ModulusBits})");
+                continue;
+            }
+            engines.Add((name, n => FullBatches(engine, key, n)));
+        }
+        return engines;
+    }
+
+    public static IEnumerable<(string Name, BatchingRsaEngine? Engine)> Engines()
+    {
+        yield return ("multibuffer", MultiBufferRsaEngine.Create());
+        yield return ("multibuffer-avx2", MultiBufferRsaEngine.Create(preferAvx2: true));
+        yield return ("native", NativeRsaEngine.Create());
+    }
+
+    public static int FullBatches(BatchingRsaEngine engine, RsaPrivateKey key, int atLeast)
+    {
+        int lanes = engine.Lanes, done = 0;
+        var items = new RsaBatchItem[lanes];
+        while (done < atLeast)
+        {
+            for (int i = 0; i < lanes; i++)
+            {
+                byte[] input = new byte[key.ModulusLength];
+                input[^1] = (byte)(i + 2);
+                items[i] = new RsaBatchItem(key, input, new byte[key.ModulusLength]);
+            }
+            engine.Kernel.Compute(items);
+            foreach (var item in items)
+            {
+                if (!item.Verified)
+                    throw new InvalidOperationException("verification failed");
+            }
+            done += lanes;
+        }
+        return done;
+    }
+}
