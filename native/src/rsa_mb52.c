@@ -30,7 +30,7 @@ typedef __m512i vec;
 static inline vec limb_mask(void) { return _mm512_set1_epi64((1ULL << LIMB_BITS) - 1); }
 
 /* r = a*b*R^-1 mod m (r < 2m); a, b < 2m, normalised. r may alias a or b. */
-static void mont_mul(vec *r, const vec *a, const vec *b, const vec *m, vec k0, int n)
+static inline __attribute__((always_inline)) void mont_mul_impl(vec *r, const vec *a, const vec *b, const vec *m, vec k0, const int n)
 {
     vec t[MAX_FULL + 1];
     const vec zero = _mm512_setzero_si512();
@@ -44,10 +44,12 @@ static void mont_mul(vec *r, const vec *a, const vec *b, const vec *m, vec k0, i
         vec carry = _mm512_srli_epi64(t0, LIMB_BITS);
         /* Divide by 2^52: cell j moves to j-1, taking the low halves of its own products and the high
          * halves of the products one place below. */
+#pragma GCC unroll 80
         for (int j = 1; j < n; j++) {
+            /* the a_i terms first: they do not wait for m_i */
             vec x = _mm512_madd52lo_epu64(t[j], ai, b[j]);
-            x = _mm512_madd52lo_epu64(x, mi, m[j]);
             x = _mm512_madd52hi_epu64(x, ai, b[j - 1]);
+            x = _mm512_madd52lo_epu64(x, mi, m[j]);
             x = _mm512_madd52hi_epu64(x, mi, m[j - 1]);
             t[j - 1] = x;
         }
@@ -65,7 +67,7 @@ static void mont_mul(vec *r, const vec *a, const vec *b, const vec *m, vec k0, i
 }
 
 /* Montgomery reduction of a 2n-limb value T < m*R (normalised cells): r = T*R^-1 mod m < 2m. Destroys wide. */
-static void mont_reduce(vec *r, vec *wide, const vec *m, vec k0, int n)
+static inline __attribute__((always_inline)) void mont_reduce_impl(vec *r, vec *wide, const vec *m, vec k0, const int n)
 {
     const vec zero = _mm512_setzero_si512();
     wide[2 * n] = zero;
@@ -75,6 +77,7 @@ static void mont_reduce(vec *r, vec *wide, const vec *m, vec k0, int n)
         vec low = _mm512_madd52lo_epu64(row[0], mi, m[0]);
         row[1] = _mm512_add_epi64(row[1], _mm512_srli_epi64(low, LIMB_BITS));
         row[1] = _mm512_madd52hi_epu64(row[1], mi, m[0]);
+#pragma GCC unroll 80
         for (int j = 1; j < n; j++) {
             row[j] = _mm512_madd52lo_epu64(row[j], mi, m[j]);
             row[j + 1] = _mm512_madd52hi_epu64(row[j + 1], mi, m[j]);
@@ -90,7 +93,7 @@ static void mont_reduce(vec *r, vec *wide, const vec *m, vec k0, int n)
 }
 
 /* r = a^2*R^-1 mod m: the cross products once, doubled, then a separate reduction. r may alias a. */
-static void mont_sqr(vec *r, const vec *a, const vec *m, vec k0, int n)
+static inline __attribute__((always_inline)) void mont_sqr_impl(vec *r, const vec *a, const vec *m, vec k0, const int n)
 {
     vec wide[2 * MAX_FULL + 1];
     const vec zero = _mm512_setzero_si512();
@@ -98,6 +101,7 @@ static void mont_sqr(vec *r, const vec *a, const vec *m, vec k0, int n)
         wide[j] = zero;
     for (int i = 0; i < n; i++) {
         vec ai = a[i];
+#pragma GCC unroll 80
         for (int j = i + 1; j < n; j++) {
             wide[i + j] = _mm512_madd52lo_epu64(wide[i + j], ai, a[j]);
             wide[i + j + 1] = _mm512_madd52hi_epu64(wide[i + j + 1], ai, a[j]);
@@ -118,7 +122,56 @@ static void mont_sqr(vec *r, const vec *a, const vec *m, vec k0, int n)
         wide[j] = _mm512_and_si512(v, mask);
         c = _mm512_srli_epi64(v, LIMB_BITS);
     }
-    mont_reduce(r, wide, m, k0, n);
+    mont_reduce_impl(r, wide, m, k0, n);
+}
+
+
+/* Specialisations for the limb counts of 1024..4096-bit keys (halves and full moduli): with n known the
+ * compiler unrolls the inner loops and keeps the accumulator row in registers. */
+#define SPECIALIZE(N) \
+    static void mont_mul_##N(vec *r, const vec *a, const vec *b, const vec *m, vec k0) { mont_mul_impl(r, a, b, m, k0, N); } \
+    static void mont_sqr_##N(vec *r, const vec *a, const vec *m, vec k0) { mont_sqr_impl(r, a, m, k0, N); } \
+    static void mont_reduce_##N(vec *r, vec *w, const vec *m, vec k0) { mont_reduce_impl(r, w, m, k0, N); }
+SPECIALIZE(10)
+SPECIALIZE(20)
+SPECIALIZE(30)
+SPECIALIZE(40)
+SPECIALIZE(60)
+
+static void mont_mul(vec *r, const vec *a, const vec *b, const vec *m, vec k0, int n)
+{
+    switch (n) {
+    case 10: mont_mul_10(r, a, b, m, k0); return;
+    case 20: mont_mul_20(r, a, b, m, k0); return;
+    case 30: mont_mul_30(r, a, b, m, k0); return;
+    case 40: mont_mul_40(r, a, b, m, k0); return;
+    case 60: mont_mul_60(r, a, b, m, k0); return;
+    default: mont_mul_impl(r, a, b, m, k0, n); return;
+    }
+}
+
+static void mont_sqr(vec *r, const vec *a, const vec *m, vec k0, int n)
+{
+    switch (n) {
+    case 10: mont_sqr_10(r, a, m, k0); return;
+    case 20: mont_sqr_20(r, a, m, k0); return;
+    case 30: mont_sqr_30(r, a, m, k0); return;
+    case 40: mont_sqr_40(r, a, m, k0); return;
+    case 60: mont_sqr_60(r, a, m, k0); return;
+    default: mont_sqr_impl(r, a, m, k0, n); return;
+    }
+}
+
+static void mont_reduce(vec *r, vec *w, const vec *m, vec k0, int n)
+{
+    switch (n) {
+    case 10: mont_reduce_10(r, w, m, k0); return;
+    case 20: mont_reduce_20(r, w, m, k0); return;
+    case 30: mont_reduce_30(r, w, m, k0); return;
+    case 40: mont_reduce_40(r, w, m, k0); return;
+    case 60: mont_reduce_60(r, w, m, k0); return;
+    default: mont_reduce_impl(r, w, m, k0, n); return;
+    }
 }
 
 static void normalize(vec *x, int n)

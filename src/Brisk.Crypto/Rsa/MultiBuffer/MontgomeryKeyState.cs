@@ -23,7 +23,8 @@ internal sealed class MontgomeryKeyState
         // R > 4m keeps almost-reduced values (< 2m) closed under Montgomery multiplication.
         FullLimbs = LimbsFor(key.ModulusBits + 2);
         HalfLimbs = LimbsFor(parameters.P!.Length * 8 + 2);
-        Windows = (HalfLimbs * limbBits + WindowBits - 1) / WindowBits;
+        // dp, dq < 2^(8·|p|): the windows cover exactly those bits (public), not the whole limb width.
+        Windows = (parameters.P!.Length * 8 + WindowBits - 1) / WindowBits;
 
         BigInteger rn = BigInteger.One << (limbBits * FullLimbs);
         BigInteger rh = BigInteger.One << (limbBits * HalfLimbs);
