@@ -110,7 +110,7 @@ internal sealed class MontgomeryKeyState
     {
         BigInteger r = RandomBelow(Modulus), u = RandomBelow(Modulus);
         BigInteger ru = r * u % Modulus;
-        BigInteger inverse = ModInverse(ru, Modulus) * u % Modulus;
+        BigInteger inverse = RsaMath.ModInverse(ru, Modulus) * u % Modulus;
         BigInteger blind = BigInteger.ModPow(r, PublicExponent, Modulus);
         return new BlindingPair(ToLimbs(blind * RMontN % Modulus, FullLimbs), ToLimbs(inverse * RMontN % Modulus, FullLimbs));
     }
@@ -121,20 +121,6 @@ internal sealed class MontgomeryKeyState
         RandomNumberGenerator.Fill(bytes);
         BigInteger value = new BigInteger(bytes, isUnsigned: true) % modulus;
         return value.IsZero ? BigInteger.One : value;
-    }
-
-    private static BigInteger ModInverse(BigInteger value, BigInteger modulus)
-    {
-        BigInteger oldR = value, r = modulus, oldS = BigInteger.One, s = BigInteger.Zero;
-        while (!r.IsZero)
-        {
-            BigInteger quotient = BigInteger.DivRem(oldR, r, out BigInteger remainder);
-            (oldR, r) = (r, remainder);
-            (oldS, s) = (s, oldS - quotient * s);
-        }
-        if (!oldR.IsOne)
-            throw new CryptographicException("Blinding value not invertible (it shares a factor with n).");
-        return oldS.Sign < 0 ? oldS + modulus : oldS;
     }
 
     private int LimbsFor(int bits) => (bits + LimbBits - 1) / LimbBits;
