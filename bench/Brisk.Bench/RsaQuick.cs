@@ -22,7 +22,8 @@ public sealed class RsaQuick : IQuickCommand
         {
             using var rsa = RSA.Create(bits);
             var key = RsaPrivateKey.FromRsa(rsa);
-            foreach (var (name, engine) in RsaBenchEngines.All(key))
+            var family = FiatKeyFamily.Generate(bits, 8);
+            foreach (var (name, engine) in RsaBenchEngines.All(key).Concat(RsaBenchEngines.Fiat(family)))
             {
                 // Warm up (JIT, key state, blinding pool) before timing.
                 engine(4);
@@ -76,6 +77,19 @@ internal static class RsaBenchEngines
         return engines;
     }
 
+    /// <summary>Fiat with b = 4 and 8: full batches cycle through b keys of one family.</summary>
+    public static IEnumerable<(string Name, Func<int, int> Round)> Fiat(RsaPrivateKey[] family)
+    {
+        foreach (int b in new[] { 4, 8 })
+        {
+            var engine = FiatRsaEngine.Create(b);
+            if (engine is null)
+                continue;
+            var keys = family.Take(b).ToArray();
+            yield return ($"fiat-b{b}", n => FullBatches(engine, keys, n));
+        }
+    }
+
     public static IEnumerable<(string Name, BatchingRsaEngine? Engine)> Engines()
     {
         yield return ("multibuffer", MultiBufferRsaEngine.Create());
@@ -83,8 +97,11 @@ internal static class RsaBenchEngines
         yield return ("native", NativeRsaEngine.Create());
     }
 
-    public static int FullBatches(BatchingRsaEngine engine, RsaPrivateKey key, int atLeast)
+    public static int FullBatches(BatchingRsaEngine engine, RsaPrivateKey key, int atLeast) => FullBatches(engine, [key], atLeast);
+
+    public static int FullBatches(BatchingRsaEngine engine, RsaPrivateKey[] keys, int atLeast)
     {
+        var key = keys[0];
         int lanes = engine.Lanes, done = 0;
         var items = new RsaBatchItem[lanes];
         while (done < atLeast)
@@ -93,7 +110,7 @@ internal static class RsaBenchEngines
             {
                 byte[] input = new byte[key.ModulusLength];
                 input[^1] = (byte)(i + 2);
-                items[i] = new RsaBatchItem(key, input, new byte[key.ModulusLength]);
+                items[i] = new RsaBatchItem(keys[i % keys.Length], input, new byte[key.ModulusLength]);
             }
             engine.Kernel.Compute(items);
             foreach (var item in items)

@@ -131,3 +131,9 @@ internal static partial class LibCrypto
     [LibraryImport(Library, EntryPoint = "BN_num_bits")]
     internal static partial int BnNumBits(IntPtr a);
 }
+
+internal static partial class LibCrypto
+{
+    [LibraryImport(Library, EntryPoint = "BN_copy")]
+    internal static partial IntPtr BnCopy(IntPtr to, IntPtr from);
+}

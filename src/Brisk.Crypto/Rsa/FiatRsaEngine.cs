@@ -160,6 +160,10 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
                 Montgomery = LibCrypto.BnMontCtxNew();
                 if (LibCrypto.BnMontCtxSet(Montgomery, Modulus, ctx) != 1)
                     throw new CryptographicException("BN_MONT_CTX_set failed.");
+                One = LibCrypto.BnNew();
+                LibCrypto.BnSetWord(One, 1);
+                if (LibCrypto.BnToMontgomery(One, One, Montgomery, ctx) != 1)
+                    throw new CryptographicException("BN_to_montgomery failed.");
             }
             finally
             {
@@ -173,6 +177,9 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
         public IntPtr Modulus { get; }
 
         public IntPtr Montgomery { get; }
+
+        /// <summary>R mod n: one in Montgomery form.</summary>
+        public IntPtr One { get; }
 
         /// <summary>The RSA key (n, E) with E = product of the batch's exponents: its private operation is V^(1/E).</summary>
         public RsaPrivateKey RootKey(ulong product) => _rootKeys.GetOrAdd(product, static (e, p) =>
@@ -196,6 +203,68 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
         private static BigInteger ToInteger(byte[] value) => new(value, isUnsigned: true, isBigEndian: true);
     }
 
+    /// <summary>
+    /// Montgomery multiplication modulo the family's n through libcrypto (fixed-size, constant time in the
+    /// operands), with square-and-multiply over public exponents.
+    /// </summary>
+    private readonly struct MontgomeryMath(Family family, IntPtr ctx)
+    {
+        public void Multiply(IntPtr result, IntPtr a, IntPtr b)
+        {
+            if (LibCrypto.BnModMulMontgomery(result, a, b, family.Montgomery, ctx) != 1)
+                throw new CryptographicException("BN_mod_mul_montgomery failed.");
+        }
+
+        /// <summary>result = value^exponent (Montgomery form in and out); the sequence depends only on the public exponent.</summary>
+        public void Exponentiate(IntPtr result, IntPtr value, ulong exponent)
+        {
+            if (exponent == 0)
+            {
+                LibCrypto.BnCopy(result, family.One);
+                return;
+            }
+            IntPtr @base = LibCrypto.BnNew();
+            try
+            {
+                LibCrypto.BnCopy(@base, value);
+                LibCrypto.BnCopy(result, value);
+                for (int bit = 62 - System.Numerics.BitOperations.LeadingZeroCount(exponent); bit >= 0; bit--)
+                {
+                    Multiply(result, result, result);
+                    if (((exponent >> bit) & 1) != 0)
+                        Multiply(result, result, @base);
+                }
+            }
+            finally
+            {
+                LibCrypto.BnClearFree(@base);
+            }
+        }
+
+        /// <summary>result = Π basesⱼ^exponentsⱼ with one shared chain of squarings (Straus/Shamir); public exponents.</summary>
+        public void MultiExponentiate(IntPtr result, List<IntPtr> bases, ulong[] exponents)
+        {
+            ulong all = 0;
+            for (int j = 0; j < bases.Count; j++)
+                all |= exponents[j];
+            LibCrypto.BnCopy(result, family.One);
+            bool started = false;
+            for (int bit = 63 - System.Numerics.BitOperations.LeadingZeroCount(all | 1); bit >= 0; bit--)
+            {
+                if (started)
+                    Multiply(result, result, result);
+                for (int j = 0; j < bases.Count; j++)
+                {
+                    if (((exponents[j] >> bit) & 1) != 0)
+                    {
+                        Multiply(result, result, bases[j]);
+                        started = true;
+                    }
+                }
+            }
+        }
+    }
+
     private sealed class FiatBatch(Family family) : IDisposable
     {
         public Family Family { get; } = family;
@@ -203,6 +272,7 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
         public List<ulong> Exponents { get; } = new(FiatRsaEngine.MaxBatch);
 
         private readonly List<IntPtr> _inputs = new(FiatRsaEngine.MaxBatch);
+        private readonly List<IntPtr> _inputsMont = new(FiatRsaEngine.MaxBatch);
         private ulong _product;
 
         /// <summary>V = Π cᵢ^(E/eᵢ) mod n, as the root request for the kernel.</summary>
@@ -216,18 +286,22 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
             if (Items.Count == 1)
                 return new RsaBatchItem(rootKey, Items[0].Input, new byte[k]);
 
-            IntPtr v = LibCrypto.BnNew(), power = LibCrypto.BnNew(), exponent = LibCrypto.BnNew();
+            var math = new MontgomeryMath(Family, ctx);
+            var shares = new ulong[Items.Count];
+            for (int i = 0; i < Items.Count; i++)
+            {
+                IntPtr c = FromBytes(Items[i].Input.Span);
+                _inputs.Add(c);
+                IntPtr cMont = LibCrypto.BnNew();
+                _inputsMont.Add(cMont);
+                Check(LibCrypto.BnToMontgomery(cMont, c, Family.Montgomery, ctx));
+                shares[i] = _product / Exponents[i];
+            }
+            IntPtr v = LibCrypto.BnNew();
             try
             {
-                LibCrypto.BnSetWord(v, 1);
-                for (int i = 0; i < Items.Count; i++)
-                {
-                    IntPtr c = FromBytes(Items[i].Input.Span);
-                    _inputs.Add(c);
-                    LibCrypto.BnSetWord(exponent, _product / Exponents[i]);
-                    Check(LibCrypto.BnModExpMont(power, c, exponent, Family.Modulus, ctx, Family.Montgomery));
-                    Check(LibCrypto.BnModMul(v, v, power, Family.Modulus, ctx));
-                }
+                math.MultiExponentiate(v, _inputsMont, shares);
+                Check(LibCrypto.BnFromMontgomery(v, v, Family.Montgomery, ctx));
                 var input = new byte[k];
                 ToBytes(v, input);
                 return new RsaBatchItem(rootKey, input, new byte[k]);
@@ -235,8 +309,6 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
             finally
             {
                 LibCrypto.BnClearFree(v);
-                LibCrypto.BnClearFree(power);
-                LibCrypto.BnClearFree(exponent);
             }
         }
 
@@ -262,30 +334,27 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
                 temporaries.Add(bn);
                 return bn;
             }
+            var math = new MontgomeryMath(Family, ctx);
             try
             {
-                IntPtr m = FromBytes(rootResult);
-                temporaries.Add(m);
-                IntPtr exponent = New(), power = New();
+                // Everything below is in Montgomery form (x·R mod n) until converted back.
+                IntPtr root = New();
+                IntPtr rootPlain = FromBytes(rootResult);
+                temporaries.Add(rootPlain);
+                Check(LibCrypto.BnToMontgomery(root, rootPlain, Family.Montgomery, ctx));
                 var raised = new IntPtr[count];
                 var denominators = new IntPtr[count];
+                var shares = new ulong[count];
                 for (int i = 0; i < count; i++)
                 {
                     ulong x = SplitExponent(i);
+                    // Secret base, public exponent: the multiplication sequence depends on x only.
                     raised[i] = New();
-                    LibCrypto.BnSetWord(exponent, x);
-                    Check(LibCrypto.BnModExpMontConstTime(raised[i], m, exponent, Family.Modulus, ctx, Family.Montgomery));
-                    denominators[i] = New();
-                    LibCrypto.BnSetWord(denominators[i], 1);
+                    math.Exponentiate(raised[i], root, x);
                     for (int j = 0; j < count; j++)
-                    {
-                        ulong share = x / Exponents[j];
-                        if (share == 0)
-                            continue; // public
-                        LibCrypto.BnSetWord(exponent, share);
-                        Check(LibCrypto.BnModExpMont(power, _inputs[j], exponent, Family.Modulus, ctx, Family.Montgomery));
-                        Check(LibCrypto.BnModMul(denominators[i], denominators[i], power, Family.Modulus, ctx));
-                    }
+                        shares[j] = x / Exponents[j];
+                    denominators[i] = New();
+                    math.MultiExponentiate(denominators[i], _inputsMont, shares);
                 }
 
                 // Delayed division: one inversion for all Dᵢ (prefix products, then walk back).
@@ -294,41 +363,43 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
                 for (int i = 1; i < count; i++)
                 {
                     prefix[i] = New();
-                    Check(LibCrypto.BnModMul(prefix[i], prefix[i - 1], denominators[i], Family.Modulus, ctx));
+                    math.Multiply(prefix[i], prefix[i - 1], denominators[i]);
                 }
                 IntPtr inverse = New();
-                if (LibCrypto.BnModInverse(inverse, prefix[count - 1], Family.Modulus, ctx) == IntPtr.Zero)
+                Check(LibCrypto.BnFromMontgomery(inverse, prefix[count - 1], Family.Montgomery, ctx));
+                if (LibCrypto.BnModInverse(inverse, inverse, Family.Modulus, ctx) == IntPtr.Zero)
                 {
                     // Some cᵢ shares a factor with n (public knowledge: it is the attacker's own input).
                     LibCrypto.ErrClearError();
                     return false;
                 }
-                IntPtr inverseMont = New(), result = New(), check = New();
-                var output = new byte[Family.ModulusLength];
+                Check(LibCrypto.BnToMontgomery(inverse, inverse, Family.Montgomery, ctx));
+                IntPtr denominatorInverse = New(), result = New(), check = New(), produced = New();
                 for (int i = count - 1; i >= 0; i--)
                 {
-                    IntPtr denominatorInverse = New();
                     if (i > 0)
                     {
-                        Check(LibCrypto.BnModMul(denominatorInverse, inverse, prefix[i - 1], Family.Modulus, ctx));
-                        Check(LibCrypto.BnModMul(inverse, inverse, denominators[i], Family.Modulus, ctx));
+                        math.Multiply(denominatorInverse, inverse, prefix[i - 1]);
+                        math.Multiply(inverse, inverse, denominators[i]);
                     }
                     else
                     {
-                        Check(LibCrypto.BnModMul(denominatorInverse, inverse, LibCryptoOne(), Family.Modulus, ctx));
+                        LibCrypto.BnCopy(denominatorInverse, inverse);
                     }
-                    // Secret × public in Montgomery form: a·(b·R)·R⁻¹ = a·b, constant time in a.
-                    Check(LibCrypto.BnToMontgomery(inverseMont, denominatorInverse, Family.Montgomery, ctx));
-                    Check(LibCrypto.BnModMulMontgomery(result, raised[i], inverseMont, Family.Montgomery, ctx));
+                    math.Multiply(result, raised[i], denominatorInverse);
+                    Check(LibCrypto.BnFromMontgomery(result, result, Family.Montgomery, ctx));
 
                     var item = Items[i];
                     ToBytes(result, item.Output.Span);
                     if (item.InjectFault)
                         item.Output.Span[^1] ^= 1;
-                    IntPtr produced = FromBytes(item.Output.Span);
+                    LibCrypto.BnClearFree(produced);
+                    temporaries.Remove(produced);
+                    produced = FromBytes(item.Output.Span);
                     temporaries.Add(produced);
-                    LibCrypto.BnSetWord(exponent, Exponents[i]);
-                    Check(LibCrypto.BnModExpMont(check, produced, exponent, Family.Modulus, ctx, Family.Montgomery));
+                    Check(LibCrypto.BnToMontgomery(check, produced, Family.Montgomery, ctx));
+                    math.Exponentiate(check, check, Exponents[i]);
+                    Check(LibCrypto.BnFromMontgomery(check, check, Family.Montgomery, ctx));
                     item.Verified = LibCrypto.BnUcmp(check, _inputs[i]) == 0;
                 }
                 return true;
@@ -338,20 +409,6 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
                 foreach (IntPtr bn in temporaries)
                     LibCrypto.BnClearFree(bn);
             }
-        }
-
-        private static IntPtr s_one;
-
-        private static IntPtr LibCryptoOne()
-        {
-            if (s_one == IntPtr.Zero)
-            {
-                IntPtr one = LibCrypto.BnNew();
-                LibCrypto.BnSetWord(one, 1);
-                if (Interlocked.CompareExchange(ref s_one, one, IntPtr.Zero) != IntPtr.Zero)
-                    LibCrypto.BnClearFree(one);
-            }
-            return s_one;
         }
 
         /// <summary>Xᵢ = (E/eᵢ)·((E/eᵢ)⁻¹ mod eᵢ): ≡ 1 mod eᵢ and ≡ 0 mod every other eⱼ.</summary>
@@ -366,7 +423,10 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
         {
             foreach (IntPtr c in _inputs)
                 LibCrypto.BnClearFree(c);
+            foreach (IntPtr c in _inputsMont)
+                LibCrypto.BnClearFree(c);
             _inputs.Clear();
+            _inputsMont.Clear();
         }
 
         internal static unsafe IntPtr FromBytes(ReadOnlySpan<byte> bigEndian)
