@@ -44,16 +44,32 @@ internal static class Montgomery<TVec, TOps>
             // t0 ≡ 0 mod 2²⁸ now: divide the whole accumulator by 2²⁸ by moving every cell down one place.
             TVec carry = TOps.ShiftRight(t0, LimbBits);
             tr = TOps.Add(TOps.Add(Unsafe.Add(ref tr, 1), carry), TOps.Add(TOps.Mul(ai, Unsafe.Add(ref br, 1)), TOps.Mul(mi, Unsafe.Add(ref mr, 1))));
-            int j = 2;
-            for (; j + 1 < n; j += 2)
+            // Pointer-bumped 4× unrolled body: constant offsets instead of index arithmetic per access.
+            ref TVec tj = ref Unsafe.Add(ref tr, 2);
+            ref TVec bj = ref Unsafe.Add(ref br, 2);
+            ref TVec mj = ref Unsafe.Add(ref mr, 2);
+            int remaining = n - 2;
+            for (; remaining >= 4; remaining -= 4)
             {
-                TVec x0 = TOps.Add(Unsafe.Add(ref tr, j), TOps.Add(TOps.Mul(ai, Unsafe.Add(ref br, j)), TOps.Mul(mi, Unsafe.Add(ref mr, j))));
-                TVec x1 = TOps.Add(Unsafe.Add(ref tr, j + 1), TOps.Add(TOps.Mul(ai, Unsafe.Add(ref br, j + 1)), TOps.Mul(mi, Unsafe.Add(ref mr, j + 1))));
-                Unsafe.Add(ref tr, j - 1) = x0;
-                Unsafe.Add(ref tr, j) = x1;
+                TVec x0 = TOps.Add(tj, TOps.Add(TOps.Mul(ai, bj), TOps.Mul(mi, mj)));
+                TVec x1 = TOps.Add(Unsafe.Add(ref tj, 1), TOps.Add(TOps.Mul(ai, Unsafe.Add(ref bj, 1)), TOps.Mul(mi, Unsafe.Add(ref mj, 1))));
+                TVec x2 = TOps.Add(Unsafe.Add(ref tj, 2), TOps.Add(TOps.Mul(ai, Unsafe.Add(ref bj, 2)), TOps.Mul(mi, Unsafe.Add(ref mj, 2))));
+                TVec x3 = TOps.Add(Unsafe.Add(ref tj, 3), TOps.Add(TOps.Mul(ai, Unsafe.Add(ref bj, 3)), TOps.Mul(mi, Unsafe.Add(ref mj, 3))));
+                Unsafe.Add(ref tj, -1) = x0;
+                tj = x1;
+                Unsafe.Add(ref tj, 1) = x2;
+                Unsafe.Add(ref tj, 2) = x3;
+                tj = ref Unsafe.Add(ref tj, 4);
+                bj = ref Unsafe.Add(ref bj, 4);
+                mj = ref Unsafe.Add(ref mj, 4);
             }
-            for (; j < n; j++)
-                Unsafe.Add(ref tr, j - 1) = TOps.Add(Unsafe.Add(ref tr, j), TOps.Add(TOps.Mul(ai, Unsafe.Add(ref br, j)), TOps.Mul(mi, Unsafe.Add(ref mr, j))));
+            for (; remaining > 0; remaining--)
+            {
+                Unsafe.Add(ref tj, -1) = TOps.Add(tj, TOps.Add(TOps.Mul(ai, bj), TOps.Mul(mi, mj)));
+                tj = ref Unsafe.Add(ref tj, 1);
+                bj = ref Unsafe.Add(ref bj, 1);
+                mj = ref Unsafe.Add(ref mj, 1);
+            }
             Unsafe.Add(ref tr, n - 1) = default;
             if (n > LazyLimit && (i & 63) == 63)
                 Normalize(t, t);
@@ -74,16 +90,28 @@ internal static class Montgomery<TVec, TOps>
             Unsafe.Add(ref wr, 2 * i) = TOps.Add(Unsafe.Add(ref wr, 2 * i), TOps.Mul(ai, ai));
             TVec twice = TOps.Add(ai, ai); // < 2²⁹: still a 32-bit operand
             ref TVec row = ref Unsafe.Add(ref wr, i);
-            int j = i + 1;
-            for (; j + 1 < n; j += 2)
+            ref TVec cell = ref Unsafe.Add(ref row, i + 1);
+            ref TVec aj = ref Unsafe.Add(ref ar, i + 1);
+            int remaining = n - i - 1;
+            for (; remaining >= 4; remaining -= 4)
             {
-                TVec x0 = TOps.Add(Unsafe.Add(ref row, j), TOps.Mul(twice, Unsafe.Add(ref ar, j)));
-                TVec x1 = TOps.Add(Unsafe.Add(ref row, j + 1), TOps.Mul(twice, Unsafe.Add(ref ar, j + 1)));
-                Unsafe.Add(ref row, j) = x0;
-                Unsafe.Add(ref row, j + 1) = x1;
+                TVec x0 = TOps.Add(cell, TOps.Mul(twice, aj));
+                TVec x1 = TOps.Add(Unsafe.Add(ref cell, 1), TOps.Mul(twice, Unsafe.Add(ref aj, 1)));
+                TVec x2 = TOps.Add(Unsafe.Add(ref cell, 2), TOps.Mul(twice, Unsafe.Add(ref aj, 2)));
+                TVec x3 = TOps.Add(Unsafe.Add(ref cell, 3), TOps.Mul(twice, Unsafe.Add(ref aj, 3)));
+                cell = x0;
+                Unsafe.Add(ref cell, 1) = x1;
+                Unsafe.Add(ref cell, 2) = x2;
+                Unsafe.Add(ref cell, 3) = x3;
+                cell = ref Unsafe.Add(ref cell, 4);
+                aj = ref Unsafe.Add(ref aj, 4);
             }
-            for (; j < n; j++)
-                Unsafe.Add(ref row, j) = TOps.Add(Unsafe.Add(ref row, j), TOps.Mul(twice, Unsafe.Add(ref ar, j)));
+            for (; remaining > 0; remaining--)
+            {
+                cell = TOps.Add(cell, TOps.Mul(twice, aj));
+                cell = ref Unsafe.Add(ref cell, 1);
+                aj = ref Unsafe.Add(ref aj, 1);
+            }
         }
         if (n > LazyLimit)
             Normalize(wide, wide);
@@ -105,16 +133,28 @@ internal static class Montgomery<TVec, TOps>
             TVec mi = TOps.And(TOps.Mul(row, k0), mask);
             TVec low = TOps.Add(row, TOps.Mul(mi, mr));
             Unsafe.Add(ref row, 1) = TOps.Add(Unsafe.Add(ref row, 1), TOps.Add(TOps.ShiftRight(low, LimbBits), TOps.Mul(mi, Unsafe.Add(ref mr, 1))));
-            int j = 2;
-            for (; j + 1 < n; j += 2)
+            ref TVec cell = ref Unsafe.Add(ref row, 2);
+            ref TVec mj = ref Unsafe.Add(ref mr, 2);
+            int remaining = n - 2;
+            for (; remaining >= 4; remaining -= 4)
             {
-                TVec x0 = TOps.Add(Unsafe.Add(ref row, j), TOps.Mul(mi, Unsafe.Add(ref mr, j)));
-                TVec x1 = TOps.Add(Unsafe.Add(ref row, j + 1), TOps.Mul(mi, Unsafe.Add(ref mr, j + 1)));
-                Unsafe.Add(ref row, j) = x0;
-                Unsafe.Add(ref row, j + 1) = x1;
+                TVec x0 = TOps.Add(cell, TOps.Mul(mi, mj));
+                TVec x1 = TOps.Add(Unsafe.Add(ref cell, 1), TOps.Mul(mi, Unsafe.Add(ref mj, 1)));
+                TVec x2 = TOps.Add(Unsafe.Add(ref cell, 2), TOps.Mul(mi, Unsafe.Add(ref mj, 2)));
+                TVec x3 = TOps.Add(Unsafe.Add(ref cell, 3), TOps.Mul(mi, Unsafe.Add(ref mj, 3)));
+                cell = x0;
+                Unsafe.Add(ref cell, 1) = x1;
+                Unsafe.Add(ref cell, 2) = x2;
+                Unsafe.Add(ref cell, 3) = x3;
+                cell = ref Unsafe.Add(ref cell, 4);
+                mj = ref Unsafe.Add(ref mj, 4);
             }
-            for (; j < n; j++)
-                Unsafe.Add(ref row, j) = TOps.Add(Unsafe.Add(ref row, j), TOps.Mul(mi, Unsafe.Add(ref mr, j)));
+            for (; remaining > 0; remaining--)
+            {
+                cell = TOps.Add(cell, TOps.Mul(mi, mj));
+                cell = ref Unsafe.Add(ref cell, 1);
+                mj = ref Unsafe.Add(ref mj, 1);
+            }
             if (n > LazyLimit && (i & 63) == 63)
                 Normalize(wide[(i + 1)..], wide[(i + 1)..]);
         }
