@@ -1,0 +1,71 @@
+using Brisk.LoadTest.Engines;
+
+namespace Brisk.LoadTest;
+
+/// <summary>The entry point, callable in-process (tests) with its own output writer.</summary>
+internal static class LoadTestApp
+{
+    public const int ExitOk = 0;
+    public const int ExitFailure = 1;
+    public const int ExitUsage = 2;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, bool interactiveConsole, CancellationToken cancel)
+    {
+        if (args.Length == 0 || args.Contains("--help") || args.Contains("-h"))
+        {
+            output.WriteLine(LoadOptions.Usage);
+            return args.Length == 0 ? ExitUsage : ExitOk;
+        }
+        LoadOptions options;
+        IConnectionEngine engine;
+        try
+        {
+            options = LoadOptions.Parse(args);
+            var endpoint = await LoadRunner.ResolveAsync(options).ConfigureAwait(false);
+            engine = options.Engine == EngineKind.OpenSsl ? new OpenSslEngine(options, endpoint) : new SslStreamEngine(options, endpoint);
+        }
+        catch (OptionsException e)
+        {
+            error.WriteLine("error: " + e.Message);
+            error.WriteLine("try --help");
+            return ExitUsage;
+        }
+        catch (DllNotFoundException e)
+        {
+            error.WriteLine("error: libssl.so.3 not found (install OpenSSL 3 or use --engine sslstream): " + e.Message);
+            return ExitFailure;
+        }
+
+        using (engine)
+        {
+            IProgressSink? sink = options.Quiet ? null
+                : interactiveConsole && !options.PlainProgress ? new SpectreProgressSink()
+                : new PlainProgressSink(output);
+            MeasuredWindow window;
+            try
+            {
+                var runner = new LoadRunner(options, engine, sink is null ? null : sink.UpdateAsync);
+                window = await runner.RunAsync(cancel).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (sink is not null) await sink.DisposeAsync().ConfigureAwait(false);
+            }
+
+            RunSummary summary = RunSummary.From(options, window);
+            output.Write(summary.ToText());
+            if (options.JsonFile is not null) await File.WriteAllTextAsync(options.JsonFile, summary.ToJson(), CancellationToken.None).ConfigureAwait(false);
+            if (options.ReportFile is not null)
+            {
+                try { ChartReport.Write(summary, options.ReportFile); }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    error.WriteLine($"warning: could not write the PNG report: {e.GetType().Name}: {e.Message}");
+                }
+            }
+            output.WriteLine(summary.ResultLine());
+            output.Flush();
+        }
+        return ExitOk;
+    }
+}
