@@ -65,7 +65,7 @@ internal static partial class ProcStat
         foreach (string line in statusText.Split('\n'))
         {
             if (!line.StartsWith("VmRSS:", StringComparison.Ordinal)) continue;
-            string[] parts = line["VmRSS:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            string[] parts = line["VmRSS:".Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length < 1 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out long kb)) return false;
             long unit = parts.Length > 1 && parts[1] == "kB" ? 1024 : 1;
             bytes = kb * unit;

@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Brisk.LoadTest.Tests;
+
+/// <summary>Runs the load generator in-process (its real entry point) against `openssl s_server`.</summary>
+[Collection("end-to-end")] // one at a time: they measure against a real server
+public class EndToEndTests
+{
+    private static async Task<(int Exit, string Output, Dictionary<string, string> Result)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter(CultureInfo.InvariantCulture);
+        var error = new StringWriter(CultureInfo.InvariantCulture);
+        int exit = await LoadTestApp.RunAsync(args, output, error, interactiveConsole: false, CancellationToken.None);
+        string text = output.ToString() + error.ToString();
+        string last = output.ToString().TrimEnd().Split('\n')[^1];
+        Assert.StartsWith("RESULT ", last); // the last line is the machine-readable one
+        return (exit, text, ReportMath.ParseResultLine(last));
+    }
+
+    private static double Num(Dictionary<string, string> r, string key) => double.Parse(r[key], CultureInfo.InvariantCulture);
+
+    [OpenSslTheory]
+    [InlineData("openssl", "1.3", "none")]
+    [InlineData("openssl", "1.2", "http")]
+    [InlineData("sslstream", "1.3", "http")]
+    [InlineData("sslstream", "1.2", "none")]
+    public async Task Handshakes_complete_against_openssl_s_server(string engine, string tls, string request)
+    {
+        using var server = OpenSslServer.Start();
+        string json = Path.Combine(Path.GetTempPath(), $"brisk-lt-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (exit, output, result) = await RunAsync("--target", $"127.0.0.1:{server.Port}", "--engine", engine, "--tls", tls,
+                "--request", request, "--duration", "2s", "--concurrency", "4", "--server-pid", server.Pid.ToString(CultureInfo.InvariantCulture),
+                "--json", json);
+
+            Assert.True(exit == 0, output);
+            Assert.True(Num(result, "handshakes_per_s") > 0, output);
+            Assert.True(result["errors"] == "0", output);
+            Assert.True(Num(result, "client_cpu_us_per_hs") > 0, output);
+            Assert.True(result.ContainsKey("hs_per_server_cpu_s"), output);
+            Assert.Contains("[measure", output); // plain progress lines when not on a terminal
+
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            Assert.True(doc.RootElement.GetProperty("handshakes").GetInt64() > 0);
+            Assert.Equal(0, doc.RootElement.GetProperty("errors").GetInt64());
+            Assert.Equal(engine, doc.RootElement.GetProperty("engine").GetString());
+            if (request == "http")
+                Assert.True(doc.RootElement.GetProperty("first_byte_latency_ms").GetProperty("count").GetInt64() > 0);
+        }
+        finally { File.Delete(json); }
+    }
+
+    [OpenSslTheory]
+    [InlineData("openssl")]
+    [InlineData("sslstream")]
+    public async Task Version_mismatch_is_counted_as_alert_protocol_version(string engine)
+    {
+        using var server = OpenSslServer.Start("-tls1_3");
+
+        var (exit, output, result) = await RunAsync("--target", $"127.0.0.1:{server.Port}", "--engine", engine, "--tls", "1.2",
+            "--duration", "1s", "--concurrency", "2");
+
+        Assert.True(exit == 0, output);
+        Assert.True(long.Parse(result["errors"], CultureInfo.InvariantCulture) > 0, output);
+        Assert.True(Num(result, "handshakes_per_s") == 0, output);
+        Assert.Contains("alert:protocol_version", output);
+    }
+
+    [OpenSslFact]
+    public async Task Session_resumption_is_used_for_the_requested_share()
+    {
+        using var server = OpenSslServer.Start();
+        string json = Path.Combine(Path.GetTempPath(), $"brisk-lt-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (exit, output, result) = await RunAsync("--target", $"127.0.0.1:{server.Port}", "--tls", "1.3", "--resume", "ticket:0.5",
+                "--duration", "2s", "--concurrency", "2", "--json", json);
+            Assert.True(exit == 0 && result["errors"] == "0", output);
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            long total = doc.RootElement.GetProperty("handshakes").GetInt64();
+            long resumed = doc.RootElement.GetProperty("resumed_handshakes").GetInt64();
+            Assert.True(total > 10, output);
+            // Half the attempts resume; in-flight connections at the window edges blur it slightly.
+            Assert.InRange(resumed, total * 0.4, total * 0.6);
+        }
+        finally { File.Delete(json); }
+    }
+
+    [Theory]
+    [InlineData("openssl")]
+    [InlineData("sslstream")]
+    public async Task Closed_port_is_counted_as_refused(string engine)
+    {
+        int port;
+        using (var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            l.Start();
+            port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        } // closed again: nobody listens there now
+
+        var (exit, output, result) = await RunAsync("--target", $"127.0.0.1:{port}", "--engine", engine, "--duration", "300ms", "--concurrency", "1");
+
+        Assert.Equal(0, exit);
+        Assert.True(long.Parse(result["errors"], CultureInfo.InvariantCulture) > 0, output);
+        Assert.Contains("refused", output);
+    }
+
+    [Fact]
+    public async Task Usage_errors_exit_with_2()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = await LoadTestApp.RunAsync(["--target", "127.0.0.1:1", "--tls", "1.1"], output, error, false, CancellationToken.None);
+        Assert.Equal(LoadTestApp.ExitUsage, exit);
+        Assert.Contains("--tls", error.ToString());
+    }
+}
