@@ -47,7 +47,9 @@ fi
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d /tmp/brisk-compare.XXXXXX)
 SERVER_CORE=0; CLIENT_CORE=1
-PORT=$(( 20000 + RANDOM % 20000 ))
+# Below the ephemeral range (32768+ here): a listener on a port the previous run's client sockets still
+# hold in TIME_WAIT would fail to bind.
+PORT=$(( 10000 + RANDOM % 15000 ))
 STARTED_PIDS=()
 
 cleanup() {
@@ -106,13 +108,15 @@ SERVER_MAIN=""   # the pid we started (to stop)
 # start_peer PEER CERTKIND SESSIONS(on|off) RESPONDER(http|echo) → sets SERVER_PIDS/SERVER_MAIN, returns 0/1
 start_peer() {
   local peer=$1 kind=$2 sessions=$3 responder=$4
+  while (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$(( PORT + 1 )); done # someone else listens there
   local crt="$WORK/$kind.crt" key="$WORK/$kind.key" dir="$WORK/$peer-$PORT"
   mkdir -p "$dir"
   case "$peer" in
     brisk)
       if [[ ! -f "$REPO/src/Brisk.Server/bin/Release/net10.0/Brisk.Server.dll" ]]; then START_ERROR="Brisk.Server.dll not built"; return 1; fi
       taskset -c $SERVER_CORE dotnet "$REPO/src/Brisk.Server/bin/Release/net10.0/Brisk.Server.dll" \
-        --listen "127.0.0.1:$PORT" --cert "$crt" --key "$key" --responder "$responder" >"$dir/out.log" 2>&1 &
+        --listen "127.0.0.1:$PORT" --cert "$crt" --key "$key" --responder "$responder" ${SERVER_CIPHERS:+--ciphers "$SERVER_CIPHERS"} \
+        >"$dir/out.log" 2>&1 &
       SERVER_MAIN=$!; SERVER_PIDS=$SERVER_MAIN ;;
     nginx)
       local cache="off" tickets="off"
@@ -152,7 +156,7 @@ EOF
       SERVER_MAIN=$!; SERVER_PIDS=$SERVER_MAIN ;;
     kestrel)
       taskset -c $SERVER_CORE dotnet "$REPO/loadtests/Brisk.KestrelBaseline/bin/Release/net10.0/Brisk.KestrelBaseline.dll" \
-        --listen "127.0.0.1:$PORT" --cert "$crt" --key "$key" >"$dir/out.log" 2>&1 &
+        --listen "127.0.0.1:$PORT" --cert "$crt" --key "$key" ${SERVER_CIPHERS:+--ciphers "$SERVER_CIPHERS"} >"$dir/out.log" 2>&1 &
       SERVER_MAIN=$!; SERVER_PIDS=$SERVER_MAIN ;;
   esac
   STARTED_PIDS+=("$SERVER_MAIN")
@@ -179,16 +183,19 @@ stop_peer() {
 }
 
 # ---------------------------------------------------------------- scenarios
-# name | certificate | server sessions | responder | load generator arguments | title
+# name | certificate | server sessions | responder | server --ciphers (brisk, kestrel; IANA names) | load generator arguments | title
+# The client alone pins version, suite and group; servers keep their defaults, except that Brisk and Kestrel
+# get --ciphers where their default may not enable the suite (static RSA key exchange is off in SslStream's default;
+# SslStream also needs a TLS 1.3 suite in the list while TLS 1.3 is enabled, or it answers protocol_version).
 SCENARIO_TABLE=(
-  "tls12-rsa-kx|rsa|off|http|--tls 1.2 --ciphers AES128-GCM-SHA256|TLS 1.2 RSA key exchange, AES128-GCM-SHA256, RSA-2048"
-  "tls12-ecdhe-x25519|rsa|off|http|--tls 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256 --groups x25519|TLS 1.2 ECDHE-RSA x25519, AES128-GCM, RSA-2048"
-  "tls13-rsa|rsa|off|http|--tls 1.3 --groups x25519|TLS 1.3 x25519, RSA-2048 (rsa_pss_rsae_sha256)"
-  "tls13-ecdsa|ec|off|http|--tls 1.3 --groups x25519|TLS 1.3 x25519, ECDSA P-256"
-  "resumed-tls13|rsa|on|http|--tls 1.3 --groups x25519 --resume ticket|TLS 1.3 resumed (PSK-DHE ticket), RSA-2048"
-  "resumed-tls12|rsa|on|http|--tls 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256 --resume ticket|TLS 1.2 resumed (ticket), RSA-2048"
-  "bulk|rsa|off|echo|--tls 1.3 --bulk --concurrency 1 --chunk 65536|bulk: one TLS 1.3 connection through an echo responder"
-  "idle|rsa|off|http|--tls 1.3 --groups x25519 --concurrency 32 --idle-hold 2s|idle: connections held open after the handshake"
+  "tls12-rsa-kx|rsa|off|http|TLS_RSA_WITH_AES_128_GCM_SHA256:TLS_AES_128_GCM_SHA256|--tls 1.2 --ciphers AES128-GCM-SHA256|TLS 1.2 RSA key exchange, AES128-GCM-SHA256, RSA-2048"
+  "tls12-ecdhe-x25519|rsa|off|http||--tls 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256 --groups x25519|TLS 1.2 ECDHE-RSA x25519, AES128-GCM, RSA-2048"
+  "tls13-rsa|rsa|off|http||--tls 1.3 --groups x25519|TLS 1.3 x25519, RSA-2048 (rsa_pss_rsae_sha256)"
+  "tls13-ecdsa|ec|off|http||--tls 1.3 --groups x25519|TLS 1.3 x25519, ECDSA P-256"
+  "resumed-tls13|rsa|on|http||--tls 1.3 --groups x25519 --resume ticket|TLS 1.3 resumed (PSK-DHE ticket), RSA-2048"
+  "resumed-tls12|rsa|on|http||--tls 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256 --resume ticket|TLS 1.2 resumed (ticket), RSA-2048"
+  "bulk|rsa|off|echo||--tls 1.3 --bulk --concurrency 1 --chunk 65536|bulk: one TLS 1.3 connection through an echo responder"
+  "idle|rsa|off|http||--tls 1.3 --groups x25519 --concurrency 32 --idle-hold 2s|idle: connections held open after the handshake"
 )
 
 val() { # RESULT-line key → value or "-"
@@ -205,7 +212,7 @@ for scen in "${SCEN_LIST[@]}"; do
   row=""
   for r in "${SCENARIO_TABLE[@]}"; do [[ ${r%%|*} == "$scen" ]] && row=$r; done
   if [[ -z $row ]]; then echo "unknown scenario $scen" >&2; continue; fi
-  IFS='|' read -r name kind sessions responder lgargs title <<<"$row"
+  IFS='|' read -r name kind sessions responder SERVER_CIPHERS lgargs title <<<"$row"
   echo
   echo "== $name: $title"
   declare -A RES=() NOTE=()

@@ -4,9 +4,10 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 // Kestrel HTTPS baseline for loadtests/compare.sh: same flags as the Brisk server where they overlap.
-//   Brisk.KestrelBaseline --listen 127.0.0.1:PORT --cert CERT.pem --key KEY.pem [--tls-versions 1.2,1.3]
+//   Brisk.KestrelBaseline --listen 127.0.0.1:PORT --cert CERT.pem --key KEY.pem [--tls-versions 1.2,1.3] [--ciphers IANA:IANA]
 // Responds to every request with a small fixed body (like the Brisk "http" responder).
 string listen = "127.0.0.1:8443", certPath = "", keyPath = "", versions = "1.2,1.3";
+string? ciphers = null;
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -15,6 +16,7 @@ for (int i = 0; i + 1 < args.Length; i += 2)
         case "--cert": certPath = args[i + 1]; break;
         case "--key": keyPath = args[i + 1]; break;
         case "--tls-versions": versions = args[i + 1]; break;
+        case "--ciphers": ciphers = args[i + 1]; break; // IANA names, ':'-separated (TLS_RSA_WITH_AES_128_GCM_SHA256:...)
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
@@ -45,12 +47,23 @@ builder.WebHost.ConfigureKestrel(k =>
     k.Listen(endpoint, l =>
     {
         l.Protocols = HttpProtocols.Http1;
-        l.UseHttps(new HttpsConnectionAdapterOptions
+        var https = new HttpsConnectionAdapterOptions
         {
             ServerCertificate = certificate,
             SslProtocols = protocols,
             ClientCertificateMode = ClientCertificateMode.NoCertificate,
-        });
+        };
+        if (ciphers is not null && !OperatingSystem.IsWindows())
+        {
+            var policy = new System.Net.Security.CipherSuitesPolicy(
+                ciphers.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(Enum.Parse<System.Net.Security.TlsCipherSuite>));
+            // CipherSuitesPolicy is per connection in Kestrel: set it in the per-connection authentication callback.
+            https.OnAuthenticate = (_, sslOptions) =>
+            {
+                if (!OperatingSystem.IsWindows()) sslOptions.CipherSuitesPolicy = policy;
+            };
+        }
+        l.UseHttps(https);
     });
 });
 var app = builder.Build();
