@@ -202,6 +202,9 @@ val() { # RESULT-line key → value or "-"
   local line=$1 key=$2
   sed -n "s/.* $key=\([^ ]*\).*/\1/p" <<<"$line" | head -1 | grep . || echo "-"
 }
+resumed_share() { # JSON result → share of handshakes that were resumptions, in %
+  awk -F'[:,]' '/"handshakes":/ { t = $2 } /"resumed_handshakes":/ { r = $2 } END { if (t > 0) printf "%.0f%%", 100 * r / t; else print "-" }' "$1" 2>/dev/null || echo "-"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.2f", a / b; else print "-" }'; }
 
 IFS=',' read -r -a PEER_LIST <<<"$PEERS"
@@ -260,14 +263,14 @@ for scen in "${SCEN_LIST[@]}"; do
       else printf '%-9s %s\n' "$peer" "${NOTE[$peer]}"; fi
     done
   else
-    printf '%-9s %10s %8s %8s %7s %12s %12s %14s\n' peer "hs/s" "p50 ms" "p99 ms" errors "hs/CPU-s" "hs/s÷nginx" "hs/CPU-s÷nginx"
+    printf '%-9s %10s %8s %8s %7s %8s %12s %12s %14s\n' peer "hs/s" "p50 ms" "p99 ms" errors resumed "hs/CPU-s" "hs/s÷nginx" "hs/CPU-s÷nginx"
     bh=$(val "${RES[nginx]:-}" handshakes_per_s); bc=$(val "${RES[nginx]:-}" hs_per_server_cpu_s)
     for peer in "${PEER_LIST[@]}"; do
       if [[ -n ${RES[$peer]:-} ]]; then
         l=${RES[$peer]}; h=$(val "$l" handshakes_per_s); c=$(val "$l" hs_per_server_cpu_s)
         star=""; [[ $l == *saturated=1* ]] && star="*"
-        printf '%-9s %10s %8s %8s %7s %12s %12s %14s\n' "$peer" "$h$star" "$(val "$l" p50_ms)" "$(val "$l" p99_ms)" "$(val "$l" errors)" \
-          "$c" "$(ratio "$h" "$bh")" "$(ratio "$c" "$bc")"
+        printf '%-9s %10s %8s %8s %7s %8s %12s %12s %14s\n' "$peer" "$h$star" "$(val "$l" p50_ms)" "$(val "$l" p99_ms)" "$(val "$l" errors)" \
+          "$(resumed_share "$WORK/$name-$peer.json")" "$c" "$(ratio "$h" "$bh")" "$(ratio "$c" "$bc")"
       else printf '%-9s %s\n' "$peer" "${NOTE[$peer]}"; fi
     done
   fi

@@ -48,7 +48,6 @@ for scenario in tls12-ecdhe tls13; do
   for r in $(seq 1 "$REPEATS"); do
     RESULTS[$scenario,s_time]+="$(s_time_us "${st_args[@]}") "
     RESULTS[$scenario,openssl]+="$(engine_us openssl "${lg_args[@]}") "
-    RESULTS[$scenario,openssl-no-reuse]+="$(engine_us openssl "${lg_args[@]}" --no-ssl-reuse) "
     RESULTS[$scenario,sslstream]+="$(engine_us sslstream "${lg_args[@]}") "
   done
 done
@@ -57,7 +56,7 @@ echo "client CPU µs per full handshake vs openssl s_server (RSA-2048, x25519), 
 printf '%-13s %-18s %10s %14s   %s\n' scenario client "µs/hs" "÷ s_time" "runs"
 for scenario in tls12-ecdhe tls13; do
   base=$(tr ' ' '\n' <<<"${RESULTS[$scenario,s_time]}" | grep . | median)
-  for client in s_time openssl openssl-no-reuse sslstream; do
+  for client in s_time openssl sslstream; do
     runs=${RESULTS[$scenario,$client]}
     m=$(tr ' ' '\n' <<<"$runs" | grep . | median)
     printf '%-13s %-18s %10s %14s   %s\n' "$scenario" "$client" "$m" "$(awk -v a="$m" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" "$runs"

@@ -207,10 +207,11 @@ internal sealed class LoadRunner
     private bool ShouldResume()
     {
         if (_o.Resume == ResumeMode.None || _o.ResumeShare <= 0) return false;
-        // Spread resumptions evenly: handshake n resumes when floor((n+1)·share) > floor(n·share).
-        long n = Interlocked.Increment(ref _resumeCounter) - 1;
-        return Math.Floor((n + 1) * _o.ResumeShare) > Math.Floor(n * _o.ResumeShare);
+        return ResumesAt(Interlocked.Increment(ref _resumeCounter) - 1, _o.ResumeShare);
     }
+
+    /// <summary>Spreads resumptions evenly: connection n (from 0) resumes when floor((n+1)·share) > floor(n·share).</summary>
+    internal static bool ResumesAt(long n, double share) => Math.Floor((n + 1) * share) > Math.Floor(n * share);
 
     /// <summary>One connection: connect + handshake, the optional request, close. Every failure is recorded, none escapes.</summary>
     private async Task OneConnectionAsync(long startTimestamp, CancellationToken ct, CancellationToken runToken)

@@ -48,8 +48,7 @@ internal sealed class LoadOptions
     public TimeSpan IdleHold { get; set; } = TimeSpan.FromSeconds(1);
     public int BulkChunk { get; set; } = 64 * 1024;
     public bool Quiet { get; set; }
-    /// <summary>openssl engine: recycle SSL objects with SSL_clear instead of SSL_new per connection.</summary>
-    public bool ReuseSslObjects { get; set; } = true;
+
     /// <summary>Forces plain progress lines even on a terminal.</summary>
     public bool PlainProgress { get; set; }
 
@@ -88,7 +87,6 @@ internal sealed class LoadOptions
           --idle-hold 1s         how long idle connections are held before measuring RSS
           --plain                plain progress lines even on a terminal
           --quiet                no progress output
-          --no-ssl-reuse         openssl engine: SSL_new per connection instead of recycling with SSL_clear
         """;
 
     public static LoadOptions Parse(IReadOnlyList<string> args)
@@ -149,7 +147,6 @@ internal sealed class LoadOptions
                 case "--idle-hold": o.IdleHold = ParseDuration(a, Next(), allowZero: true); break;
                 case "--plain": o.PlainProgress = true; break;
                 case "--quiet": o.Quiet = true; break;
-                case "--no-ssl-reuse": o.ReuseSslObjects = false; break;
                 default: throw new OptionsException($"unknown option '{a}'");
             }
         }

@@ -88,6 +88,44 @@ public class EndToEndTests
         finally { File.Delete(json); }
     }
 
+    [OpenSslFact]
+    public async Task Open_model_never_exceeds_the_arrival_rate()
+    {
+        using var server = OpenSslServer.Start();
+        string json = Path.Combine(Path.GetTempPath(), $"brisk-lt-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (exit, output, result) = await RunAsync("--target", $"127.0.0.1:{server.Port}", "--tls", "1.3", "--rate", "50",
+                "--duration", "2s", "--concurrency", "64", "--json", json);
+            Assert.True(exit == 0 && result["errors"] == "0", output);
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            Assert.Equal("open", doc.RootElement.GetProperty("mode").GetString());
+            long handshakes = doc.RootElement.GetProperty("handshakes").GetInt64();
+            double seconds = doc.RootElement.GetProperty("measured_seconds").GetDouble();
+            // Each scheduled arrival yields at most one handshake: 50/s over the window (+1 for the arrival at t=0).
+            Assert.InRange(handshakes, 1, (long)Math.Floor(50 * seconds) + 1);
+        }
+        finally { File.Delete(json); }
+    }
+
+    [OpenSslFact]
+    public async Task Count_mode_stops_after_the_requested_connections()
+    {
+        using var server = OpenSslServer.Start();
+        string json = Path.Combine(Path.GetTempPath(), $"brisk-lt-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (exit, output, _) = await RunAsync("--target", $"127.0.0.1:{server.Port}", "--count", "40", "--concurrency", "2",
+                "--duration", "10m", "--json", json);
+            Assert.True(exit == 0, output);
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            long done = doc.RootElement.GetProperty("handshakes").GetInt64() + doc.RootElement.GetProperty("errors").GetInt64();
+            // At least the requested count; at most that plus what was in flight when it was reached.
+            Assert.InRange(done, 40, 40 + 2);
+        }
+        finally { File.Delete(json); }
+    }
+
     [Theory]
     [InlineData("openssl")]
     [InlineData("sslstream")]

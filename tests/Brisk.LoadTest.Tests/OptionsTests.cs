@@ -69,3 +69,28 @@ public class OptionsTests
         Assert.Equal([2, (byte)'h', (byte)'2', 8, .. "http/1.1"u8.ToArray()], wire);
     }
 }
+
+public class ResumeScheduleTests
+{
+    [Theory]
+    [InlineData(0.25)]
+    [InlineData(0.5)]
+    [InlineData(0.1)]
+    [InlineData(1.0)]
+    public void Resumptions_are_the_requested_share_and_evenly_spread(double share)
+    {
+        const int n = 1000;
+        int resumed = 0, longestFullRun = 0, run = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (LoadRunner.ResumesAt(i, share)) { resumed++; run = 0; }
+            else longestFullRun = Math.Max(longestFullRun, ++run);
+        }
+        Assert.Equal((int)Math.Round(n * share), resumed);
+        Assert.True(longestFullRun <= (int)Math.Ceiling(1 / share), $"{longestFullRun} full handshakes in a row");
+    }
+
+    [Fact]
+    public void Share_zero_never_resumes() =>
+        Assert.DoesNotContain(Enumerable.Range(0, 100), i => LoadRunner.ResumesAt(i, 0));
+}

@@ -19,10 +19,6 @@ internal sealed class OpenSslEngine : IConnectionEngine
     private readonly object _sessionLock = new();
     private nint _session; // SSL_SESSION* kept for resumption, guarded by _sessionLock
     private int _disposed;
-    // SSL objects are recycled with SSL_clear: SSL_new copies much of the SSL_CTX (cipher lists, cert
-    // structures, ex_data) and showed up in client profiles; a cleared SSL only resets connection state.
-    private readonly System.Collections.Concurrent.ConcurrentStack<nint> _sslPool = new();
-    private readonly int _sslPoolLimit;
 
     public string Name => "openssl";
 
@@ -30,7 +26,6 @@ internal sealed class OpenSslEngine : IConnectionEngine
     {
         _options = options;
         _endpoint = endpoint;
-        _sslPoolLimit = options.ReuseSslObjects ? Math.Min(options.Concurrency, 4096) : 0;
         _ctx = SSL_CTX_new(TLS_client_method());
         if (_ctx == 0) throw new InvalidOperationException("SSL_CTX_new failed: " + DrainErrorQueue("SSL_CTX_new").Key);
         try { Configure(options); }
@@ -126,7 +121,7 @@ internal sealed class OpenSslEngine : IConnectionEngine
             {
                 throw new ConnectionFailedException(SocketErrorKind(e));
             }
-            ssl = RentSsl();
+            ssl = SSL_new(_ctx);
             if (ssl == 0) throw new ConnectionFailedException(DrainErrorQueue("SSL_new"));
             // After an async operation the .NET socket is non-blocking, so OpenSSL's read() returns EAGAIN.
             SSL_set_fd(ssl, (int)socket.Handle);
@@ -156,22 +151,6 @@ internal sealed class OpenSslEngine : IConnectionEngine
             socket.Dispose();
             throw;
         }
-    }
-
-    private nint RentSsl() => _sslPool.TryPop(out nint ssl) ? ssl : SSL_new(_ctx);
-
-    /// <summary>Takes back an SSL after its connection ended: cleared for the next connection, or freed.</summary>
-    internal void ReturnSsl(nint ssl)
-    {
-        if (_sslPool.Count < _sslPoolLimit && Volatile.Read(ref _disposed) == 0 && SSL_clear(ssl) == 1)
-        {
-            SSL_set_session(ssl, 0); // SSL_clear keeps the old session; a full handshake must not offer it
-            ERR_clear_error();
-            _sslPool.Push(ssl);
-            return;
-        }
-        SSL_free(ssl);
-        ERR_clear_error();
     }
 
     private void SetHostName(nint ssl)
@@ -250,7 +229,6 @@ internal sealed class OpenSslEngine : IConnectionEngine
         {
             if (_session != 0) { SSL_SESSION_free(_session); _session = 0; }
         }
-        while (_sslPool.TryPop(out nint ssl)) SSL_free(ssl);
         SSL_CTX_free(_ctx);
     }
 }
@@ -344,7 +322,8 @@ internal sealed class OpenSslConnection : IClientConnection
         nint ssl = Interlocked.Exchange(ref _ssl, 0);
         if (ssl == 0) return;
         SSL_shutdown(ssl); // one close_notify, don't wait for the peer's
+        SSL_free(ssl);
+        ERR_clear_error();
         _socket.Dispose();
-        _engine.ReturnSsl(ssl);
     }
 }

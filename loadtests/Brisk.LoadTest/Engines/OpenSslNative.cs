@@ -59,7 +59,6 @@ internal static unsafe partial class OpenSslNative
 
     [LibraryImport(Ssl)] public static partial nint SSL_new(nint ctx);
     [LibraryImport(Ssl)] public static partial void SSL_free(nint ssl);
-    [LibraryImport(Ssl)] public static partial int SSL_clear(nint ssl);
     [LibraryImport(Ssl)] public static partial int SSL_set_fd(nint ssl, int fd);
     [LibraryImport(Ssl)] public static partial nint SSL_ctrl(nint ssl, int cmd, nint larg, nint parg);
     [LibraryImport(Ssl, StringMarshalling = StringMarshalling.Utf8)] public static partial int SSL_set1_host(nint ssl, string host);
