@@ -78,7 +78,7 @@ internal sealed class LoadRunner
 
         if (_o.Count > 0)
         {
-            while (stats.Handshakes + stats.Errors < _o.Count && !load.IsCompleted && !cancel.IsCancellationRequested)
+            while (stats.Completed < _o.Count && !load.IsCompleted && !cancel.IsCancellationRequested)
                 await Task.Delay(5, CancellationToken.None).ConfigureAwait(false);
         }
         else
@@ -237,6 +237,7 @@ internal sealed class LoadRunner
         catch (SocketException e) { if (!runToken.IsCancellationRequested) _stats.RecordError(OpenSslEngine.SocketErrorKind(e)); }
         catch (Exception e) { if (!runToken.IsCancellationRequested) _stats.RecordError(ConnectionError.Other(e.GetType().Name)); }
         finally { c?.Dispose(); }
+        if (!runToken.IsCancellationRequested) _stats.RecordCompleted();
     }
 
     /// <summary>Sends GET / and reads one response (Content-Length, chunked, or until close). Returns the first-byte timestamp.</summary>

@@ -61,7 +61,7 @@ internal sealed class LoadOptions
 
           --concurrency N        connections in flight (closed model) or cap on in-flight (open model); default 16
           --duration 30s         measured duration (ms, s, m suffixes); default 10s
-          --count N              measure N handshakes instead of a duration
+          --count N              measure N connections (ended: handshake, request, close) instead of a duration
           --warmup 5s            run this long first, not measured; default 0
           --rate R               open model: R new connections per second at fixed intervals
           --tls 1.2|1.3          only this version (default: both allowed, the server picks)

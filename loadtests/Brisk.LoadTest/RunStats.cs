@@ -15,7 +15,7 @@ internal sealed class RunStats
     public LongConcurrentHistogram HandshakeMicros { get; } = new(1, HighestTrackableMicros, 3);
     public LongConcurrentHistogram FirstByteMicros { get; } = new(1, HighestTrackableMicros, 3);
     private readonly ConcurrentDictionary<string, long> _errors = new();
-    private long _handshakes, _resumed, _errorCount, _bytes, _dropped;
+    private long _handshakes, _resumed, _errorCount, _bytes, _dropped, _completed;
 
     public long Handshakes => Interlocked.Read(ref _handshakes);
     public long Resumed => Interlocked.Read(ref _resumed);
@@ -24,6 +24,10 @@ internal sealed class RunStats
     /// <summary>Open model: arrivals not started because the in-flight cap was reached.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
     public IReadOnlyDictionary<string, long> ErrorTable => _errors;
+    /// <summary>Connections that ended (handshake, request and close done, or failed): what --count counts.</summary>
+    public long Completed => Interlocked.Read(ref _completed);
+
+    public void RecordCompleted() => Interlocked.Increment(ref _completed);
 
     public static long MicrosFromTimestamps(long start, long end) =>
         Math.Max(1, (long)((end - start) * 1_000_000.0 / Stopwatch.Frequency));

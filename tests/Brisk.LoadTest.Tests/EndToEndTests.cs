@@ -120,7 +120,7 @@ public class EndToEndTests
             Assert.True(exit == 0, output);
             using var doc = JsonDocument.Parse(File.ReadAllText(json));
             long done = doc.RootElement.GetProperty("handshakes").GetInt64() + doc.RootElement.GetProperty("errors").GetInt64();
-            // At least the requested count; at most that plus what was in flight when it was reached.
+            // At least the requested count; at most that plus the connections in flight when it was reached.
             Assert.InRange(done, 40, 40 + 2);
         }
         finally { File.Delete(json); }
