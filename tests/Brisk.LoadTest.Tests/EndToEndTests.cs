@@ -126,6 +126,59 @@ public class EndToEndTests
         finally { File.Delete(json); }
     }
 
+    [OpenSslTheory]
+    [InlineData("openssl")]
+    [InlineData("sslstream")]
+    public async Task Verification_accepts_the_right_ca_and_rejects_another(string engine)
+    {
+        using var server = OpenSslServer.Start();
+        string otherCa = Path.Combine(Path.GetTempPath(), $"brisk-lt-{Guid.NewGuid():N}.pem");
+        string otherKey = otherCa + ".key";
+        try
+        {
+            OpenSslServer.Run(ExternalTools.Find("openssl")!, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", otherKey, "-out", otherCa, "-subj", "/CN=localhost", "-days", "2"]);
+
+            var good = await RunAsync("--target", $"127.0.0.1:{server.Port}", "--engine", engine, "--sni", "localhost",
+                "--verify", server.CertificatePath, "--count", "5", "--concurrency", "1");
+            Assert.True(good.Result["errors"] == "0" && Num(good.Result, "handshakes_per_s") > 0, good.Output);
+
+            var bad = await RunAsync("--target", $"127.0.0.1:{server.Port}", "--engine", engine, "--sni", "localhost",
+                "--verify", otherCa, "--count", "5", "--concurrency", "1");
+            Assert.True(bad.Result["errors"] != "0" && Num(bad.Result, "handshakes_per_s") == 0, bad.Output);
+        }
+        finally
+        {
+            File.Delete(otherCa);
+            File.Delete(otherKey);
+        }
+    }
+
+    [OpenSslTheory]
+    [InlineData("openssl")]
+    [InlineData("sslstream")]
+    public async Task Client_certificate_is_sent_when_the_server_requires_one(string engine)
+    {
+        string clientCert = "", clientKey = "";
+        using var server = OpenSslServer.Start((openssl, dir) =>
+        {
+            clientCert = Path.Combine(dir, "client.pem");
+            clientKey = Path.Combine(dir, "client.key");
+            OpenSslServer.Run(openssl, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", clientKey, "-out", clientCert, "-subj", "/CN=client", "-days", "2"]);
+            // -Verify: a client certificate is mandatory and must chain to -CAfile.
+            return ["-Verify", "1", "-CAfile", clientCert];
+        });
+
+        var without = await RunAsync("--target", $"127.0.0.1:{server.Port}", "--engine", engine, "--tls", "1.3", "--count", "3", "--concurrency", "1",
+            "--request", "http"); // TLS 1.3: the server rejects after the client Finished (RFC 8446 §4.4.2.4), seen on the first read
+        Assert.True(without.Result["errors"] != "0", without.Output);
+
+        var with = await RunAsync("--target", $"127.0.0.1:{server.Port}", "--engine", engine, "--tls", "1.3", "--count", "3", "--concurrency", "1",
+            "--request", "http", "--client-cert", clientCert, "--client-key", clientKey);
+        Assert.True(with.Result["errors"] == "0" && Num(with.Result, "handshakes_per_s") > 0, with.Output);
+    }
+
     [Theory]
     [InlineData("openssl")]
     [InlineData("sslstream")]

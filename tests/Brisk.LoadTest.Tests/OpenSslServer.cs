@@ -45,6 +45,8 @@ internal sealed class OpenSslServer : IDisposable
     private readonly string _dir;
     public int Port { get; }
     public int Pid => _process.Id;
+    /// <summary>The server's self-signed certificate (CN=localhost), usable as the CA file for --verify.</summary>
+    public string CertificatePath => Path.Combine(_dir, "cert.pem");
 
     private OpenSslServer(Process process, string dir, int port)
     {
@@ -53,7 +55,10 @@ internal sealed class OpenSslServer : IDisposable
         Port = port;
     }
 
-    public static OpenSslServer Start(params string[] extraArgs)
+    public static OpenSslServer Start(params string[] extraArgs) => Start(null, extraArgs);
+
+    /// <summary>Starts s_server; <paramref name="prepare"/> may create more files in the temp dir and returns extra arguments.</summary>
+    public static OpenSslServer Start(Func<string, string, string[]>? prepare, params string[] extraArgs)
     {
         string openssl = ExternalTools.Find("openssl")
             ?? throw new InvalidOperationException("openssl is not installed but this test needs it (CI=true forbids skipping)");
@@ -61,6 +66,7 @@ internal sealed class OpenSslServer : IDisposable
         string cert = Path.Combine(dir, "cert.pem"), key = Path.Combine(dir, "key.pem");
         Run(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-days", "2"]);
 
+        if (prepare is not null) extraArgs = [.. extraArgs, .. prepare(openssl, dir)];
         for (int attempt = 0; attempt < 5; attempt++)
         {
             int port = FreePort();
@@ -85,7 +91,7 @@ internal sealed class OpenSslServer : IDisposable
         throw new InvalidOperationException("openssl s_server did not start listening");
     }
 
-    private static void Run(string file, string[] args)
+    internal static void Run(string file, string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (string a in args) psi.ArgumentList.Add(a);
