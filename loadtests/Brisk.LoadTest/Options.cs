@@ -48,6 +48,8 @@ internal sealed class LoadOptions
     public TimeSpan IdleHold { get; set; } = TimeSpan.FromSeconds(1);
     public int BulkChunk { get; set; } = 64 * 1024;
     public bool Quiet { get; set; }
+    /// <summary>openssl engine: SSL_CTX_set_read_ahead (fewer read syscalls per handshake).</summary>
+    public bool ReadAhead { get; set; } = true;
 
     /// <summary>Forces plain progress lines even on a terminal.</summary>
     public bool PlainProgress { get; set; }
@@ -87,6 +89,7 @@ internal sealed class LoadOptions
           --idle-hold 1s         how long idle connections are held before measuring RSS
           --plain                plain progress lines even on a terminal
           --quiet                no progress output
+          --read-ahead on|off    openssl engine: let OpenSSL read whole flights at once (default on)
         """;
 
     public static LoadOptions Parse(IReadOnlyList<string> args)
@@ -147,6 +150,14 @@ internal sealed class LoadOptions
                 case "--idle-hold": o.IdleHold = ParseDuration(a, Next(), allowZero: true); break;
                 case "--plain": o.PlainProgress = true; break;
                 case "--quiet": o.Quiet = true; break;
+                case "--read-ahead":
+                    o.ReadAhead = Next() switch
+                    {
+                        "on" => true,
+                        "off" => false,
+                        var v => throw new OptionsException($"--read-ahead must be on or off, not '{v}'"),
+                    };
+                    break;
                 default: throw new OptionsException($"unknown option '{a}'");
             }
         }

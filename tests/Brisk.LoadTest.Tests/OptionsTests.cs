@@ -50,6 +50,7 @@ public class OptionsTests
     [InlineData("--resume", "psk")]
     [InlineData("--request", "bytes:x")]
     [InlineData("--engine", "gnutls")]
+    [InlineData("--read-ahead", "maybe")]
     [InlineData("--bogus", "1")]
     public void Bad_values_are_usage_errors(string option, string value) =>
         Assert.Throws<OptionsException>(() => LoadOptions.Parse(["--target", "127.0.0.1:1", option, value]));

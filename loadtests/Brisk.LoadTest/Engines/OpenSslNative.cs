@@ -20,6 +20,7 @@ internal static unsafe partial class OpenSslNative
     public const int SSL_ERROR_ZERO_RETURN = 6;
 
     public const int SSL_CTRL_MODE = 33;
+    public const int SSL_CTRL_SET_READ_AHEAD = 41;
     public const int SSL_CTRL_SET_SESS_CACHE_MODE = 44;
     public const int SSL_CTRL_SET_TLSEXT_HOSTNAME = 55;
     public const int SSL_CTRL_SET_GROUPS_LIST = 92;
