@@ -44,6 +44,8 @@ else
   DURATION=${DURATION:-8s}; WARMUP=${WARMUP:-2s}; IDLE=${IDLE:-10000}
 fi
 
+# The idle scenario holds --idle connections in both the load generator and the server.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d /tmp/brisk-compare.XXXXXX)
 SERVER_CORE=0; CLIENT_CORE=1

@@ -44,6 +44,13 @@ internal static class LoadTestApp
             error.WriteLine("try --help");
             return ExitUsage;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException
+            or System.Security.Cryptography.CryptographicException or System.Net.Sockets.SocketException)
+        {
+            // Unreadable certificate/key/CA files, unresolvable target.
+            error.WriteLine($"error: {e.Message}");
+            return ExitUsage;
+        }
         catch (DllNotFoundException e)
         {
             error.WriteLine("error: libssl.so.3 not found (install OpenSSL 3 or use --engine sslstream): " + e.Message);
@@ -68,18 +75,28 @@ internal static class LoadTestApp
 
             RunSummary summary = RunSummary.From(options, window);
             output.Write(summary.ToText());
-            if (options.JsonFile is not null) await File.WriteAllTextAsync(options.JsonFile, summary.ToJson(), CancellationToken.None).ConfigureAwait(false);
+            int exit = ExitOk;
+            if (options.JsonFile is not null)
+            {
+                try { await File.WriteAllTextAsync(options.JsonFile, summary.ToJson(), CancellationToken.None).ConfigureAwait(false); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    error.WriteLine($"error: could not write {options.JsonFile}: {e.Message}");
+                    exit = ExitFailure;
+                }
+            }
             if (options.ReportFile is not null)
             {
                 try { ChartReport.Write(summary, options.ReportFile); }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    error.WriteLine($"warning: could not write the PNG report: {e.GetType().Name}: {e.Message}");
+                    error.WriteLine($"error: could not write the PNG report {options.ReportFile}: {e.GetType().Name}: {e.Message}");
+                    exit = ExitFailure;
                 }
             }
             output.WriteLine(summary.ResultLine());
             output.Flush();
+            return exit;
         }
-        return ExitOk;
     }
 }

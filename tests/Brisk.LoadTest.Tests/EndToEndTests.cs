@@ -198,6 +198,21 @@ public class EndToEndTests
         Assert.Contains("refused", output);
     }
 
+    [Theory]
+    [InlineData("--client-cert", "/nonexistent/cert.pem", "--client-key", "/nonexistent/key.pem", "--engine", "openssl")]
+    [InlineData("--client-cert", "/nonexistent/cert.pem", "--client-key", "/nonexistent/key.pem", "--engine", "sslstream")]
+    [InlineData("--verify", "/nonexistent/ca.pem", "--engine", "openssl", "", "")]
+    [InlineData("--verify", "/nonexistent/ca.pem", "--engine", "sslstream", "", "")]
+    public async Task Unreadable_files_are_usage_errors_not_crashes(string o1, string v1, string o2, string v2, string o3, string v3)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        string[] args = ["--target", "127.0.0.1:1", "--duration", "1s", .. new[] { o1, v1, o2, v2, o3, v3 }.Where(a => a.Length > 0)];
+        int exit = await LoadTestApp.RunAsync(args, output, error, false, CancellationToken.None);
+        Assert.Equal(LoadTestApp.ExitUsage, exit);
+        Assert.StartsWith("error:", error.ToString());
+    }
+
     [Fact]
     public async Task Usage_errors_exit_with_2()
     {
