@@ -15,17 +15,21 @@ internal sealed class InMemoryTlsServer : IAsyncDisposable
 
     private static readonly PipeOptions TransportOptions = new(useSynchronizationContext: false);
 
-    private readonly Pipe _clientToServer = new(TransportOptions);
-    private readonly Pipe _serverToClient = new(TransportOptions);
+    private readonly Pipe _clientToServer;
+    private readonly Pipe _serverToClient;
     private readonly CancellationTokenSource _stop = new();
 
-    private InMemoryTlsServer(TlsServerOptions options)
+    private InMemoryTlsServer(TlsServerOptions options, PipeOptions transportOptions)
     {
+        _clientToServer = new Pipe(transportOptions);
+        _serverToClient = new Pipe(transportOptions);
         Connection = new TlsServerConnection(options, new DuplexPipe(_clientToServer.Reader, _serverToClient.Writer), connectionId: "in-memory");
         Handshake = Task.Run(() => Connection.HandshakeAsync(_stop.Token));
     }
 
-    public static InMemoryTlsServer Start(TlsServerOptions? options = null) => new(options ?? TestCredentials.Options());
+    /// <param name="transportOptions">Pipe options of both transport directions (e.g. tiny segments so records straddle them).</param>
+    public static InMemoryTlsServer Start(TlsServerOptions? options = null, PipeOptions? transportOptions = null)
+        => new(options ?? TestCredentials.Options(), transportOptions ?? TransportOptions);
 
     public TlsServerConnection Connection { get; }
 

@@ -64,6 +64,15 @@ internal sealed class Tls12TestClient : IDisposable
 
     public byte[][]? AlpnProtocols { get; set; }
 
+    public ushort LegacyVersion { get; set; } = ProtocolVersion.Tls12;
+
+    public ushort[]? SupportedVersions { get; set; }
+
+    public byte[] CompressionMethods { get; set; } = [0];
+
+    /// <summary>renegotiation_info content; empty on an initial handshake (RFC 5746 §3.4), null to omit it.</summary>
+    public byte[]? RenegotiationInfo { get; set; } = [];
+
     public byte[] ClientRandom { get; } = RandomNumberGenerator.GetBytes(32);
 
     // ---- What the handshake learned --------------------------------------------------------------
@@ -89,18 +98,29 @@ internal sealed class Tls12TestClient : IDisposable
 
     public ClientHello CreateClientHello() => new()
     {
-        LegacyVersion = ProtocolVersion.Tls12,
+        LegacyVersion = LegacyVersion,
+        SupportedVersions = SupportedVersions,
         Random = ClientRandom,
         CipherSuites = Suites,
-        CompressionMethods = [0],
+        CompressionMethods = CompressionMethods,
         ServerName = "localhost",
         SupportedGroups = Groups,
         EcPointFormats = [0],
         SignatureAlgorithms = SignatureAlgorithms,
         AlpnProtocols = AlpnProtocols,
         ExtendedMasterSecret = ExtendedMasterSecret,
-        RenegotiationInfo = [],
+        RenegotiationInfo = RenegotiationInfo,
     };
+
+    /// <summary>This client's ClientHello encoded and added to the transcript, for tests that frame it themselves.</summary>
+    public byte[] TakeClientHello()
+    {
+        var hello = CreateClientHello();
+        HelloVersion = hello.LegacyVersion;
+        var message = Encode(hello);
+        AddToTranscript(message);
+        return message;
+    }
 
     public static byte[] Encode(ClientHello hello)
     {
