@@ -79,7 +79,9 @@ public sealed class TestCertificates
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
         var serial = RandomNumberGenerator.GetBytes(12);
         serial[0] &= 0x7F;
-        using var certificate = request.Create(issuer, notBefore, notAfter, serial);
+        // Both CAs are ECDSA: an RSA subject key needs the explicit generator overload (Create(issuer, ...) throws).
+        using var issuerKey = issuer.GetECDsaPrivateKey()!;
+        using var certificate = request.Create(issuer.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey), notBefore, notAfter, serial);
         return (Write(name + ".crt", certificate.ExportCertificatePem()), Write(name + ".key", ExportKey(key)));
     }
 
