@@ -19,17 +19,25 @@ internal sealed class InMemoryTlsServer : IAsyncDisposable
     private readonly Pipe _serverToClient;
     private readonly CancellationTokenSource _stop = new();
 
-    private InMemoryTlsServer(TlsServerOptions options, PipeOptions transportOptions)
+    private InMemoryTlsServer(TlsServerOptions options, PipeOptions transportOptions, CancellationTokenSource? handshakeCancellation = null)
     {
+        var handshakeToken = handshakeCancellation?.Token ?? _stop.Token;
         _clientToServer = new Pipe(transportOptions);
         _serverToClient = new Pipe(transportOptions);
         Connection = new TlsServerConnection(options, new DuplexPipe(_clientToServer.Reader, _serverToClient.Writer), connectionId: "in-memory");
-        Handshake = Task.Run(() => Connection.HandshakeAsync(_stop.Token));
+        Handshake = Task.Run(() => Connection.HandshakeAsync(handshakeToken));
     }
 
     /// <param name="transportOptions">Pipe options of both transport directions (e.g. tiny segments so records straddle them).</param>
     public static InMemoryTlsServer Start(TlsServerOptions? options = null, PipeOptions? transportOptions = null)
         => new(options ?? TestCredentials.Options(), transportOptions ?? TransportOptions);
+
+    /// <summary>Like <see cref="Start"/>, with a token the test cancels to play the handshake timeout.</summary>
+    public static InMemoryTlsServer StartWithCancellation(out CancellationTokenSource handshakeCancellation)
+    {
+        handshakeCancellation = new CancellationTokenSource();
+        return new(TestCredentials.Options(), TransportOptions, handshakeCancellation);
+    }
 
     public TlsServerConnection Connection { get; }
 
