@@ -225,6 +225,37 @@ public sealed class EstablishedConnectionTests
         Assert.Equal(data, await client.ReadApplicationDataAsync(data.Length));
     }
 
+    [Fact]
+    public async Task Nothing_follows_a_fatal_alert_even_while_the_application_is_writing()
+    {
+        // RFC 5246 §7.2.2: after a fatal alert the connection is closed. The receive pump sends the alert
+        // while the send pump is busy echoing; no application record may slip out after the alert.
+        for (int round = 0; round < 5; round++)
+        {
+            var (server, client) = await EstablishAsync(CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
+            await using var _ = server;
+            using var __ = client;
+
+            var burst = new List<byte>();
+            for (int i = 0; i < 64; i++)
+                burst.AddRange(client.BuildRecord(ContentType.ApplicationData, new byte[2000]));
+            var bad = client.BuildRecord(ContentType.ApplicationData, "x"u8);
+            bad[^1] ^= 1;
+            await client.SendRawAsync([.. burst, .. bad]);
+
+            var records = new List<ReceivedRecord>();
+            while (await client.ReadRecordAsync() is { } record)
+                records.Add(record);
+            Assert.NotEmpty(records);
+            var last = records[^1];
+            Assert.Equal(ContentType.Alert, last.Type);
+            Assert.Equal(Convert.ToHexString([2, (byte)AlertDescription.BadRecordMac]), Convert.ToHexString(last.Content));
+            Assert.Single(records, r => r.Type == ContentType.Alert);
+            Assert.True(records.Take(records.Count - 1).All(r => r.Type == ContentType.ApplicationData));
+            await server.Running!.WaitAsync(InMemoryTlsServer.Guard);
+        }
+    }
+
     /// <summary>RFC 5246 §6.2.3.3 / RFC 5288 §3 written out with System.Security.Cryptography.AesGcm.</summary>
     private static byte[] SealTls12GcmByHand(byte[] key, byte[] salt, ulong sequence, ContentType type, byte[] plaintext)
     {

@@ -293,6 +293,55 @@ public sealed class HandshakeBadInputTests
     }
 
     [Fact]
+    public async Task Client_certificate_that_was_not_requested_gets_unexpected_message()
+    {
+        await using var server = InMemoryTlsServer.Start();
+        using var client = new Tls12TestClient(server);
+        await client.SendClientHelloAsync();
+        await client.ReadServerFlightAsync();
+        Assert.False(client.CertificateRequested);
+        await client.SendHandshakeAsync(client.EmptyCertificate());
+        await AlertAssert.PlaintextFatalAlertThenEndAsync(server, client, AlertDescription.UnexpectedMessage);
+    }
+
+    [Fact]
+    public async Task Unparsable_client_certificate_gets_bad_certificate()
+    {
+        await using var server = InMemoryTlsServer.Start(TestCredentials.Options(clientAuthentication: ClientAuthenticationMode.Optional));
+        using var client = new Tls12TestClient(server);
+        await client.SendClientHelloAsync();
+        await client.ReadServerFlightAsync();
+        Assert.True(client.CertificateRequested);
+        using var writer = new Brisk.Tls.Codec.TlsWriter();
+        new CertificateMessage12([[0x30, 0x03, 0x02, 0x01, 0x01]]).Write(writer);
+        await client.SendHandshakeAsync(writer.ToArray());
+        await AlertAssert.PlaintextFatalAlertThenEndAsync(server, client, AlertDescription.BadCertificate);
+    }
+
+    [Fact]
+    public async Task Missing_client_certificate_when_required_gets_handshake_failure()
+    {
+        // RFC 5246 §7.4.6: a server that requires client authentication may answer with handshake_failure.
+        await using var server = InMemoryTlsServer.Start(TestCredentials.Options(clientAuthentication: ClientAuthenticationMode.Require));
+        using var client = new Tls12TestClient(server);
+        await client.SendClientHelloAsync();
+        await client.ReadServerFlightAsync();
+        await client.SendHandshakeAsync(client.EmptyCertificate());
+        await AlertAssert.PlaintextFatalAlertThenEndAsync(server, client, AlertDescription.HandshakeFailure);
+    }
+
+    [Fact]
+    public async Task Client_key_exchange_instead_of_the_requested_certificate_gets_unexpected_message()
+    {
+        await using var server = InMemoryTlsServer.Start(TestCredentials.Options(clientAuthentication: ClientAuthenticationMode.Optional));
+        using var client = new Tls12TestClient(server);
+        await client.SendClientHelloAsync();
+        await client.ReadServerFlightAsync();
+        await client.SendHandshakeAsync(client.CreateClientKeyExchange());
+        await AlertAssert.PlaintextFatalAlertThenEndAsync(server, client, AlertDescription.UnexpectedMessage);
+    }
+
+    [Fact]
     public async Task Fatal_alert_from_the_client_ends_the_handshake_without_an_answer()
     {
         await using var server = InMemoryTlsServer.Start();
