@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using System.Text;
+using Brisk.Tls.Records;
 using Brisk.Tls.Protocol;
 
 namespace Brisk.Tls.Tests.Connection;
@@ -176,6 +178,34 @@ public sealed class RecordLayerBadInputTests
         records.AddRange(client.BuildRecord(ContentType.Handshake, hello.AsSpan(3, 50)));
         records.AddRange(client.BuildRecord(ContentType.Handshake, hello.AsSpan(53)));
         await client.SendRawAsync([.. records]);
+        await CompleteAfterHelloAsync(server, client);
+    }
+
+    [Fact]
+    public async Task Client_hello_larger_than_one_record_completes_the_handshake()
+    {
+        // A 40 KB ClientHello spans three records of at most 2^14 bytes (RFC 5246 §6.2.1).
+        await using var server = InMemoryTlsServer.Start();
+        using var client = new Tls12TestClient(server) { SessionTicket = RandomNumberGenerator.GetBytes(40_000) };
+        var hello = client.TakeClientHello();
+        Assert.True(hello.Length > 2 * RecordFraming.MaxPlaintextLength);
+        for (int offset = 0; offset < hello.Length; offset += RecordFraming.MaxPlaintextLength)
+            await client.SendRecordAsync(ContentType.Handshake, hello.AsSpan(offset, Math.Min(RecordFraming.MaxPlaintextLength, hello.Length - offset)));
+        await CompleteAfterHelloAsync(server, client);
+    }
+
+    [Theory]
+    [InlineData(0x0300)]
+    [InlineData(0x0301)]
+    public async Task Client_hello_in_a_record_with_an_older_version_completes_the_handshake(ushort recordVersion)
+    {
+        // RFC 5246 Appendix E.1: clients commonly put {03,01} (or {03,00}) in the ClientHello's record header.
+        await using var server = InMemoryTlsServer.Start();
+        using var client = new Tls12TestClient(server);
+        var record = client.BuildRecord(ContentType.Handshake, client.TakeClientHello());
+        record[1] = (byte)(recordVersion >> 8);
+        record[2] = (byte)recordVersion;
+        await client.SendRawAsync(record);
         await CompleteAfterHelloAsync(server, client);
     }
 

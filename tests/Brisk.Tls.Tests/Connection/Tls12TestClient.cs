@@ -73,6 +73,9 @@ internal sealed class Tls12TestClient : IDisposable
     /// <summary>renegotiation_info content; empty on an initial handshake (RFC 5746 §3.4), null to omit it.</summary>
     public byte[]? RenegotiationInfo { get; set; } = [];
 
+    /// <summary>SessionTicket extension data (RFC 5077); Brisk ignores it, so tests use it to make a ClientHello large.</summary>
+    public byte[]? SessionTicket { get; set; }
+
     public byte[] ClientRandom { get; } = RandomNumberGenerator.GetBytes(32);
 
     // ---- What the handshake learned --------------------------------------------------------------
@@ -110,6 +113,7 @@ internal sealed class Tls12TestClient : IDisposable
         AlpnProtocols = AlpnProtocols,
         ExtendedMasterSecret = ExtendedMasterSecret,
         RenegotiationInfo = RenegotiationInfo,
+        SessionTicket = SessionTicket,
     };
 
     /// <summary>This client's ClientHello encoded and added to the transcript, for tests that frame it themselves.</summary>
