@@ -61,6 +61,24 @@ public sealed class EstablishedConnectionTests
         await server.Running!.WaitAsync(InMemoryTlsServer.Guard);
     }
 
+    [Fact]
+    public async Task Application_data_and_close_notify_in_one_write_are_both_honoured()
+    {
+        // The data before close_notify is not truncated: the application gets it, echoes it, then ends.
+        var (server, client) = await EstablishAsync(CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
+        await using var _ = server;
+        using var __ = client;
+
+        var data = client.BuildRecord(ContentType.ApplicationData, "last words"u8);
+        var closeNotify = client.BuildRecord(ContentType.Alert, [(byte)AlertLevel.Warning, (byte)AlertDescription.CloseNotify]);
+        await client.SendRawAsync([.. data, .. closeNotify]);
+
+        Assert.Equal("last words"u8.ToArray(), await client.ReadApplicationDataAsync(10));
+        await AlertAssert.EncryptedAlertAsync(client, AlertLevel.Warning, AlertDescription.CloseNotify);
+        Assert.True(await client.IsAtEndAsync());
+        await server.Running!.WaitAsync(InMemoryTlsServer.Guard);
+    }
+
     [Theory]
     [MemberData(nameof(Suites))]
     public async Task Tampered_application_data_record_gets_an_encrypted_bad_record_mac(CipherSuite suite)

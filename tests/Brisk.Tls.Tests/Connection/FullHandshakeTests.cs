@@ -39,6 +39,7 @@ public sealed class FullHandshakeTests
         Assert.Equal(extendedMasterSecret, info.ExtendedMasterSecret);
         Assert.Equal(extendedMasterSecret, client.ServerHello!.ExtendedMasterSecret);
         Assert.Equal("localhost", info.ServerName);
+        Assert.Equal([], client.ServerHello.RenegotiationInfo); // RFC 5746 §3.6: empty renegotiation_info echoed
 
         server.StartEcho();
         // Small, exactly one record, and larger than one record (the server must re-fragment at 2^14).
@@ -59,6 +60,31 @@ public sealed class FullHandshakeTests
         await client.HandshakeAsync();
         Assert.True(await server.HandshakeResultAsync());
         Assert.Equal(Brisk.Crypto.KeyExchange.NamedGroup.Secp256r1, server.Connection.Info.Group);
+    }
+
+    [Theory]
+    [InlineData((ushort)0x001D)]
+    [InlineData((ushort)0x0017)]
+    [InlineData((ushort)0x0018)]
+    public async Task Completes_with_each_group(ushort group)
+    {
+        await using var server = InMemoryTlsServer.Start();
+        using var client = new Tls12TestClient(server) { Groups = [group] };
+        await client.HandshakeAsync();
+        Assert.True(await server.HandshakeResultAsync());
+        Assert.Equal((Brisk.Crypto.KeyExchange.NamedGroup)group, server.Connection.Info.Group);
+        Assert.Equal(group, client.ServerKeyExchange!.Parameters.Group);
+    }
+
+    [Fact]
+    public async Task Client_without_renegotiation_info_gets_none_back_and_completes()
+    {
+        // RFC 5746 §3.6: the server echoes renegotiation_info only when the client signalled support.
+        await using var server = InMemoryTlsServer.Start();
+        using var client = new Tls12TestClient(server) { RenegotiationInfo = null };
+        await client.HandshakeAsync();
+        Assert.True(await server.HandshakeResultAsync());
+        Assert.Null(client.ServerHello!.RenegotiationInfo);
     }
 
     [Fact]
