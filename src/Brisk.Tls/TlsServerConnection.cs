@@ -3,6 +3,8 @@ using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using Brisk.Tls.Codec;
 using Brisk.Tls.Handshake;
+using Brisk.Tls.KeySchedule;
+using Brisk.Tls.Messages;
 using Brisk.Tls.Protocol;
 using Brisk.Tls.Records;
 using Microsoft.Extensions.Logging;
@@ -35,6 +37,17 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
     private int _warningAlerts;
     private bool _closeNotifyReceived;
     private bool _fatalAlertSent;
+    private Tls13ApplicationSecrets? _tls13Secrets;
+    private CipherSuiteInfo? _tls13Suite;
+    private bool _earlyDataSkipDone;
+    private long _earlyDataSkipped;
+    private int _keyUpdatesWithoutData;
+
+    /// <summary>Declined 0-RTT data skipped before the handshake keys decrypt (RFC 8446 §4.2.10); more is an attack.</summary>
+    private const long MaxSkippedEarlyData = 1 << 17;
+
+    /// <summary>KeyUpdates accepted in a row without application data in between (a peer may not use them to burn our CPU).</summary>
+    private const int MaxKeyUpdatesWithoutData = 32;
 
     public TlsServerConnection(TlsServerOptions options, IDuplexPipe transport, ILogger? logger = null, string? connectionId = null)
     {
@@ -156,8 +169,19 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
         {
             ContentType type = header.Type;
             ReadOnlySequence<byte> content = payload;
-            if (_readProtection is not null)
+            bool tls13 = Info.Version == ProtocolVersion.Tls13;
+            // RFC 8446 Appendix D.4: TLS 1.3 peers may send a plaintext change_cipher_spec even once keys are on.
+            bool plaintextChangeCipherSpec = tls13 && header.Type == ContentType.ChangeCipherSpec;
+            if (_readProtection is null && tls13 && header.Type == ContentType.ApplicationData && _handshake!.SkippingEarlyData)
             {
+                // After a HelloRetryRequest: 0-RTT records sent before the client saw it are dropped.
+                SkipEarlyData(header.Length);
+                return;
+            }
+            if (_readProtection is not null && !plaintextChangeCipherSpec)
+            {
+                if (tls13 && header.Type != ContentType.ApplicationData)
+                    throw new TlsProtocolException(AlertDescription.UnexpectedMessage, $"unprotected {header.Type} record after keys were set");
                 // Handshake-phase records are few and small: decrypt in place (or in a rented copy when split).
                 Memory<byte> body;
                 if (payload.IsSingleSegment)
@@ -172,7 +196,17 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
                 }
                 var plaintext = body[(_readProtection.PlaintextOffset - RecordFraming.HeaderLength)..];
                 if (!_readProtection.TryOpen(header, body.Span, plaintext.Span, out type, out int length))
+                {
+                    if (type != 0 && !_earlyDataSkipDone && _handshake!.SkippingEarlyData)
+                    {
+                        // Declined 0-RTT data under keys we do not have: drop it (RFC 8446 §4.2.10).
+                        _readProtection.UndoFailedOpen();
+                        SkipEarlyData(header.Length);
+                        return;
+                    }
                     throw BadRecord(type);
+                }
+                _earlyDataSkipDone = true;
                 content = new ReadOnlySequence<byte>(plaintext[..length]);
             }
             else if (header.Type == ContentType.ApplicationData)
@@ -249,6 +283,25 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
 
     /// <summary>Called by the handshake once Finished has been exchanged both ways.</summary>
     internal void CompleteHandshake() => IsEstablished = true;
+
+    /// <summary>
+    /// TLS 1.3: the client Finished verified. Reading switches to the client's application keys; the
+    /// application secrets stay for KeyUpdate (RFC 8446 §4.6.3).
+    /// </summary>
+    internal void CompleteTls13Handshake(Tls13ApplicationSecrets secrets, CipherSuiteInfo suite)
+    {
+        _tls13Secrets = secrets;
+        _tls13Suite = suite;
+        SetReadProtection(secrets.CreateClientProtection(_options.RecordCrypto, suite.Aead));
+        IsEstablished = true;
+    }
+
+    private void SkipEarlyData(int length)
+    {
+        _earlyDataSkipped += length;
+        if (_earlyDataSkipped > MaxSkippedEarlyData)
+            throw new TlsProtocolException(AlertDescription.UnexpectedMessage, "too much undecryptable (early) data");
+    }
 
     internal void SetReadProtection(RecordProtection protection)
     {
@@ -354,15 +407,19 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
             {
                 case ContentType.ApplicationData:
                     application.Advance(length);
+                    _keyUpdatesWithoutData = 0;
                     return length > 0;
                 case ContentType.Alert:
                     HandleAlert(new ReadOnlySequence<byte>(destination[..length].ToArray()));
                     return false;
                 case ContentType.Handshake:
-                    // Post-handshake messages: none is acceptable in TLS 1.2 but a renegotiation attempt, refused.
-                    var message = destination[..length].ToArray();
+                    // Post-handshake messages go through the reassembler: they may span or share records.
+                    if (length == 0)
+                        throw new TlsProtocolException(AlertDescription.UnexpectedMessage, "empty handshake record");
+                    _handshakeMessages.Append(new ReadOnlySequence<byte>(destination[..length].ToArray()));
                     destination[..length].Clear();
-                    await HandlePostHandshakeMessageAsync(message, cancellationToken).ConfigureAwait(false);
+                    while (_handshakeMessages.TryReadMessage(out var messageType, out var message))
+                        await HandlePostHandshakeMessageAsync(messageType, message, cancellationToken).ConfigureAwait(false);
                     return false;
                 default:
                     throw new TlsProtocolException(AlertDescription.UnexpectedMessage, $"{type} record after the handshake");
@@ -375,11 +432,13 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
         }
     }
 
-    private async ValueTask HandlePostHandshakeMessageAsync(byte[] record, CancellationToken cancellationToken)
+    private async ValueTask HandlePostHandshakeMessageAsync(HandshakeType type, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
-        if (record.Length == 0)
-            throw new TlsProtocolException(AlertDescription.UnexpectedMessage, "empty handshake record");
-        var type = (HandshakeType)record[0];
+        if (type == HandshakeType.KeyUpdate && _tls13Secrets is not null)
+        {
+            await HandleKeyUpdateAsync(KeyUpdate.Parse(message.Span[HandshakeHeader.Length..]), cancellationToken).ConfigureAwait(false);
+            return;
+        }
         if (type == HandshakeType.ClientHello && Info.Version == ProtocolVersion.Tls12)
         {
             // RFC 5746 §4.4 / RFC 5246 §7.2.2: Brisk refuses renegotiation with a no_renegotiation warning and
@@ -390,6 +449,49 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
             return;
         }
         throw new TlsProtocolException(AlertDescription.UnexpectedMessage, $"unexpected post-handshake {type}");
+    }
+
+    /// <summary>
+    /// RFC 8446 §4.6.3: the client's next records use its next traffic secret; when it asks, we answer with
+    /// our own KeyUpdate (update_not_requested) and switch our write keys after sending it.
+    /// </summary>
+    private async ValueTask HandleKeyUpdateAsync(KeyUpdate keyUpdate, CancellationToken cancellationToken)
+    {
+        if (++_keyUpdatesWithoutData > MaxKeyUpdatesWithoutData)
+            throw new TlsProtocolException(AlertDescription.UnexpectedMessage, "KeyUpdate flood");
+        // §5.1: a key change must end its record.
+        if (_handshakeMessages.HasPendingBytes)
+            throw new TlsProtocolException(AlertDescription.UnexpectedMessage, "data after KeyUpdate in the same record");
+        _tls13Secrets!.NextClientSecret();
+        SetReadProtection(_tls13Secrets.CreateClientProtection(_options.RecordCrypto, _tls13Suite!.Aead));
+        if (keyUpdate.RequestUpdate == KeyUpdateRequest.UpdateRequested)
+            await UpdateWriteKeysAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends KeyUpdate(update_not_requested) under the current keys, then switches to the next server secret.</summary>
+    private async ValueTask UpdateWriteKeysAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_fatalAlertSent)
+                return;
+            WriteKeyUpdateLocked();
+            await _records.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private void WriteKeyUpdateLocked()
+    {
+        using var writer = new TlsWriter(8);
+        new KeyUpdate { RequestUpdate = KeyUpdateRequest.UpdateNotRequested }.Write(writer);
+        _records.Write(ContentType.Handshake, writer.WrittenSpan);
+        _tls13Secrets!.NextServerSecret();
+        _records.SetProtection(_tls13Secrets.CreateServerProtection(_options.RecordCrypto, _tls13Suite!.Aead));
     }
 
     private async Task SendApplicationDataAsync(CancellationToken cancellationToken)
@@ -408,6 +510,9 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
                     {
                         if (_fatalAlertSent)
                             break;
+                        // RFC 8446 §5.5: change keys well before the AEAD's safe record count under one key.
+                        if (_tls13Secrets is not null && _records.SequenceNumber >= _options.KeyUpdateAfterRecords)
+                            WriteKeyUpdateLocked();
                         _records.Write(ContentType.ApplicationData, buffer);
                         await _records.FlushAsync(cancellationToken).ConfigureAwait(false);
                     }
@@ -478,6 +583,7 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _tls13Secrets?.Dispose();
         _handshake?.Dispose();
         _handshakeMessages.Dispose();
         _readProtection?.Dispose();

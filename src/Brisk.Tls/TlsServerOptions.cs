@@ -49,6 +49,12 @@ public sealed class TlsServerOptions
     /// <summary>Largest handshake message accepted (client certificate chains are the large ones).</summary>
     public int MaxHandshakeMessageLength { get; init; } = 128 * 1024;
 
+    /// <summary>
+    /// TLS 1.3: after this many records under one write key the server sends KeyUpdate (RFC 8446 §5.5; AES-GCM
+    /// is safe to about 2^24.5 records per key). Lowered only by tests.
+    /// </summary>
+    public ulong KeyUpdateAfterRecords { get; init; } = 1UL << 24;
+
     /// <summary>Clock for certificate validity checks; tests pin it.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -17,10 +17,10 @@ public sealed class LibCryptoKeyExchangeProvider : IKeyExchangeProvider
     public string Name => "libcrypto";
 
     /// <summary>True when libcrypto.so.3 (OpenSSL ≥ 3) could be loaded in this process.</summary>
-    public static bool IsLibraryAvailable => LibCrypto.IsAvailable;
+    public static bool IsLibraryAvailable => LibCrypto.Probe.IsAvailable;
 
     public bool IsSupported(NamedGroup group) =>
-        group is NamedGroup.X25519 or NamedGroup.Secp256r1 or NamedGroup.Secp384r1 && LibCrypto.IsAvailable;
+        group is NamedGroup.X25519 or NamedGroup.Secp256r1 or NamedGroup.Secp384r1 && LibCrypto.Probe.IsAvailable;
 
     public IEphemeralKey Generate(NamedGroup group)
     {
@@ -49,6 +49,7 @@ public sealed class LibCryptoKeyExchangeProvider : IKeyExchangeProvider
         return group;
     }
 
+    /// <summary>The shared, read-only EC_GROUP* of a NIST curve (also used by <see cref="Signing.EcdsaPrivateKey"/>).</summary>
     internal static nint GroupOf(NamedGroup group) => group switch
     {
         NamedGroup.Secp256r1 => s_p256.Value,

@@ -43,6 +43,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
     {
         foreach (var certificate in _configuration.Tls.Certificates)
             LogCertificate(_logger, certificate.KeyType.ToString(), certificate.Leaf.Subject, certificate.Sha256Fingerprint);
+        LogRecordCrypto(_logger, _configuration.RecordCryptoDescription);
         if (_configuration.UsesDevelopmentCertificates)
             Console.WriteLine("using generated development certificates (in memory, for localhost)");
         foreach (var certificate in _configuration.Tls.Certificates)
@@ -197,6 +198,9 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "{ConnectionId} connection failed unexpectedly")]
     private static partial void LogConnectionError(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "record encryption: {Description}")]
+    private static partial void LogRecordCrypto(ILogger logger, string description);
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "draining {Count} connections for up to {Seconds}s")]
     private static partial void LogDraining(ILogger logger, int count, double seconds);

@@ -40,8 +40,8 @@ public sealed class BriskServerOptions
     /// <summary>On shutdown, how long in-flight handshakes and connections may take before they are closed.</summary>
     public string DrainTimeout { get; set; } = "5s";
 
-    /// <summary>Record encryption: system (System.Security.Cryptography) or managed (Brisk's kernels, when present).</summary>
-    public string RecordCrypto { get; set; } = "system";
+    /// <summary>Record encryption: managed (Brisk's AES-NI/PCLMULQDQ/AVX kernels) or system (System.Security.Cryptography).</summary>
+    public string RecordCrypto { get; set; } = "managed";
 
     /// <summary>RSA private-key engine: system (libcrypto, one at a time).</summary>
     public string RsaEngine { get; set; } = "system";

@@ -59,7 +59,7 @@ public static class CertificateLoader
         }
         if (leaf.GetECDsaPublicKey() is { } ecPublic)
         {
-            var ecdsa = ECDsa.Create();
+            using var ecdsa = ECDsa.Create();
             ImportKey(ecdsa, keyPem);
             var publicParameters = ecPublic.ExportParameters(false);
             var privateParameters = ecdsa.ExportParameters(false);
@@ -110,7 +110,7 @@ public static class CertificateLoader
             return new ServerCertificate(leaf, [], new RsaServerKey(new RsaPrivateKey(rsa.ExportParameters(true)), rsaEngine));
         }
         var curve = keyType == CredentialKeyType.EcdsaP384 ? ECCurve.NamedCurves.nistP384 : ECCurve.NamedCurves.nistP256;
-        var ecdsa = ECDsa.Create(curve);
+        using var ecdsa = ECDsa.Create(curve);
         var ecRequest = new CertificateRequest(subject, ecdsa, keyType == CredentialKeyType.EcdsaP384 ? HashAlgorithmName.SHA384 : HashAlgorithmName.SHA256);
         AddServerExtensions(ecRequest, san, X509KeyUsageFlags.DigitalSignature);
         using var ecWithKey = ecRequest.CreateSelfSigned(notBefore, notAfter);

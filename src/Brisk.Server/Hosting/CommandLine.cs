@@ -37,7 +37,7 @@ public static class CommandLine
           --alpn LIST                 ALPN protocols, e.g. http/1.1
           --handshake-timeout SPAN    e.g. 00:00:10 or 10s (default 10s)
           --drain-timeout SPAN        graceful shutdown bound (default 5s)
-          --record-crypto NAME        system
+          --record-crypto NAME        managed (default: Brisk's intrinsics kernels) | system
           --rsa-engine NAME           system
         Every option is also a configuration key (appsettings.json, BRISK_* environment variables).
         """;
@@ -70,6 +70,11 @@ public static class CommandLine
             if (!flag.StartsWith("--", StringComparison.Ordinal))
             {
                 error = $"unexpected argument '{args[i]}' (see --help)";
+                return false;
+            }
+            if (flag is not ("--listen" or "--cert" or "--key") && !SingleValued.ContainsKey(flag))
+            {
+                error = $"unknown option {flag} (see --help)";
                 return false;
             }
             string? value = inlineValue;

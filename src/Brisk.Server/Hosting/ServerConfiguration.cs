@@ -24,6 +24,9 @@ public sealed class ServerConfiguration
 
     public required int Backlog { get; init; }
 
+    /// <summary>The record encryption provider and, for the managed kernels, the CPU path in use (logged at start).</summary>
+    public string RecordCryptoDescription => Tls.RecordCrypto is ManagedAeadProvider managed ? $"managed ({managed.PathName})" : Tls.RecordCrypto.Name;
+
     /// <summary>True when the certificates were generated in memory for development.</summary>
     public bool UsesDevelopmentCertificates { get; init; }
 
@@ -45,7 +48,8 @@ public sealed class ServerConfiguration
         IAeadProvider recordCrypto = options.RecordCrypto.ToLowerInvariant() switch
         {
             "system" => SystemAeadProvider.Instance,
-            var other => throw new ConfigurationException($"RecordCrypto: unknown provider '{other}' (available: system)"),
+            "managed" => ManagedAeadProvider.Default,
+            var other => throw new ConfigurationException($"RecordCrypto: unknown provider '{other}' (managed, system)"),
         };
 
         bool development = options.Certificates.Count == 0;
@@ -95,6 +99,8 @@ public sealed class ServerConfiguration
                 throw new ConfigurationException($"Groups: {group} is not available from the system libcrypto");
         }
 
+        if (enable13 && suites13.Count == 0)
+            throw new ConfigurationException("Ciphers: TLS 1.3 is enabled but no TLS 1.3 suite is");
         if (enable12 && !suites12.Any(s => certificates.Any(c => s.IsUsableWith(c.KeyType))))
             throw new ConfigurationException("Ciphers: no enabled TLS 1.2 suite can be served by the configured certificates");
 
@@ -160,19 +166,21 @@ public sealed class ServerConfiguration
     private static (bool Tls12, bool Tls13) ParseVersions(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
-            return (true, false);
-        bool tls12 = false;
+            return (true, true);
+        bool tls12 = false, tls13 = false;
         foreach (var version in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             switch (version)
             {
                 case "1.2": tls12 = true; break;
-                case "1.3": throw new ConfigurationException("TlsVersions: TLS 1.3 is not implemented yet (only 1.2)");
+                case "1.3": tls13 = true; break;
                 case "1.0" or "1.1" or "ssl3": throw new ConfigurationException($"TlsVersions: {version} is insecure and not supported");
-                default: throw new ConfigurationException($"TlsVersions: unknown version '{version}'");
+                default: throw new ConfigurationException($"TlsVersions: unknown version '{version}' (1.2, 1.3)");
             }
         }
-        return (tls12, false);
+        if (!tls12 && !tls13)
+            throw new ConfigurationException("TlsVersions: no version enabled");
+        return (tls12, tls13);
     }
 
     private static (List<CipherSuiteInfo> Tls12, List<CipherSuiteInfo> Tls13) ParseCiphers(string? text)
@@ -187,7 +195,9 @@ public sealed class ServerConfiguration
                 throw new ConfigurationException($"Ciphers: '{name}' is not a supported suite (IANA names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)");
             (suite.IsTls13 ? tls13 : tls12).Add(suite);
         }
-        return (tls12, tls13.Count > 0 ? tls13 : CipherSuites.Tls13Default.ToList());
+        // A list naming only TLS 1.2 suites leaves the TLS 1.3 defaults on (and vice versa): the two sets are
+        // chosen independently, as OpenSSL's -cipher and -ciphersuites are.
+        return (tls12.Count > 0 ? tls12 : CipherSuites.Tls12Default.ToList(), tls13.Count > 0 ? tls13 : CipherSuites.Tls13Default.ToList());
     }
 
     private static List<NamedGroup> ParseGroups(string? text)

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Brisk.Crypto.KeyExchange;
+using Brisk.Crypto.Signing;
 using Brisk.Tls.Protocol;
 
 namespace Brisk.Tls.Credentials;
@@ -6,14 +8,15 @@ namespace Brisk.Tls.Credentials;
 /// <summary>An ECDSA (P-256 or P-384) server key. Signatures are DER SEQUENCE{r, s} as TLS carries them (RFC 8422 §5.4).</summary>
 public sealed class EcdsaServerKey : IServerPrivateKey
 {
-    private readonly ECDsa _key;
+    private readonly EcdsaPrivateKey _key;
 
-    private EcdsaServerKey(ECDsa key, CredentialKeyType keyType)
+    private EcdsaServerKey(EcdsaPrivateKey key, CredentialKeyType keyType)
     {
         _key = key;
         KeyType = keyType;
     }
 
+    /// <summary>Takes the key's parameters into libcrypto (direct calls cost a fraction of .NET's wrapper per signature).</summary>
     public static EcdsaServerKey Create(ECDsa key)
     {
         var keyType = key.KeySize switch
@@ -22,7 +25,7 @@ public sealed class EcdsaServerKey : IServerPrivateKey
             384 => CredentialKeyType.EcdsaP384,
             _ => throw new ArgumentException($"ECDSA keys of {key.KeySize} bits are not supported (P-256 and P-384 are)."),
         };
-        return new EcdsaServerKey(key, keyType);
+        return new EcdsaServerKey(EcdsaPrivateKey.FromECDsa(key), keyType);
     }
 
     public CredentialKeyType KeyType { get; }
@@ -34,7 +37,7 @@ public sealed class EcdsaServerKey : IServerPrivateKey
         var hash = SignatureSchemes.HashOf(scheme);
         Span<byte> digest = stackalloc byte[SignatureSchemes.HashLength(hash)];
         SignatureSchemes.Hash(hash, message.Span, digest);
-        if (!_key.TrySignHash(digest, signature.Span, DSASignatureFormat.Rfc3279DerSequence, out int written))
+        if (!_key.TrySignHash(digest, signature.Span, out int written))
             throw new CryptographicException("ECDSA signature buffer too small");
         return ValueTask.FromResult(written);
     }

@@ -15,6 +15,13 @@ public static class SignatureSchemes
         SignatureScheme.RsaPkcs1Sha256, SignatureScheme.RsaPkcs1Sha384,
     ];
 
+    /// <summary>The TLS 1.3 subset: PKCS#1 v1.5 is not allowed in CertificateVerify (RFC 8446 §4.2.3).</summary>
+    public static readonly SignatureScheme[] ClientAuthenticationTls13 =
+    [
+        SignatureScheme.EcdsaSecp256r1Sha256, SignatureScheme.EcdsaSecp384r1Sha384,
+        SignatureScheme.RsaPssRsaeSha256, SignatureScheme.RsaPssRsaeSha384,
+    ];
+
     public static HashAlgorithmName HashOf(SignatureScheme scheme) => scheme switch
     {
         SignatureScheme.RsaPkcs1Sha256 or SignatureScheme.RsaPssRsaeSha256 or SignatureScheme.EcdsaSecp256r1Sha256 => HashAlgorithmName.SHA256,

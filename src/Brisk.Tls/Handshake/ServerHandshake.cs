@@ -12,6 +12,10 @@ namespace Brisk.Tls.Handshake;
 internal sealed class ServerHandshake(TlsServerConnection connection) : IDisposable
 {
     private Tls12ServerHandshake? _tls12;
+    private Tls13ServerHandshake? _tls13;
+
+    /// <summary>See <see cref="Tls13ServerHandshake.SkippingEarlyData"/>.</summary>
+    public bool SkippingEarlyData => _tls13?.SkippingEarlyData ?? false;
 
     public async ValueTask HandleMessageAsync(HandshakeType type, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
@@ -20,21 +24,37 @@ internal sealed class ServerHandshake(TlsServerConnection connection) : IDisposa
             await _tls12.HandleMessageAsync(type, message, cancellationToken).ConfigureAwait(false);
             return;
         }
+        if (_tls13 is not null)
+        {
+            await _tls13.HandleMessageAsync(type, message, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         if (type != HandshakeType.ClientHello)
             throw new TlsProtocolException(AlertDescription.UnexpectedMessage, $"expected ClientHello, got {type}");
 
         var clientHello = ClientHello.Parse(message.Span[HandshakeHeader.Length..]);
         ushort version = NegotiateVersion(clientHello, connection.Options);
         connection.Info.Version = version;
-        _tls12 = new Tls12ServerHandshake(connection, clientHello, message.Span);
-        await _tls12.SendServerFlightAsync(cancellationToken).ConfigureAwait(false);
+        if (version == ProtocolVersion.Tls13)
+        {
+            _tls13 = new Tls13ServerHandshake(connection, clientHello, message.Span);
+            await _tls13.ProcessFirstClientHelloAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            _tls12 = new Tls12ServerHandshake(connection, clientHello, message.Span);
+            await _tls12.SendServerFlightAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public void HandleChangeCipherSpec()
     {
-        if (_tls12 is null)
+        if (_tls12 is not null)
+            _tls12.HandleChangeCipherSpec();
+        else if (_tls13 is not null)
+            _tls13.HandleChangeCipherSpec();
+        else
             throw new TlsProtocolException(AlertDescription.UnexpectedMessage, "ChangeCipherSpec before ClientHello");
-        _tls12.HandleChangeCipherSpec();
     }
 
     internal static ushort NegotiateVersion(ClientHello clientHello, TlsServerOptions options)
@@ -44,6 +64,8 @@ internal sealed class ServerHandshake(TlsServerConnection connection) : IDisposa
         if (clientHello.SupportedVersions is { } versions)
         {
             // RFC 8446 §4.2.1: when supported_versions is present, legacy_version is ignored.
+            if (options.EnableTls13 && versions.Contains(ProtocolVersion.Tls13))
+                return ProtocolVersion.Tls13;
             offers12 = versions.Contains(ProtocolVersion.Tls12);
             clientMaximum = versions.Where(v => !Grease.IsGrease(v)).DefaultIfEmpty((ushort)0).Max();
         }
@@ -62,5 +84,9 @@ internal sealed class ServerHandshake(TlsServerConnection connection) : IDisposa
         return ProtocolVersion.Tls12;
     }
 
-    public void Dispose() => _tls12?.Dispose();
+    public void Dispose()
+    {
+        _tls12?.Dispose();
+        _tls13?.Dispose();
+    }
 }

@@ -22,8 +22,8 @@ namespace Brisk.Tls.Handshake;
 /// </summary>
 internal sealed class Tls12ServerHandshake : IDisposable
 {
-    private const int VerifyDataLength = 12;
-    private const int MasterSecretLength = 48;
+    private const int VerifyDataLength = Tls12KeyDerivation.VerifyDataLength;
+    private const int MasterSecretLength = Tls12KeyDerivation.MasterSecretLength;
 
     private enum State
     {
@@ -195,6 +195,9 @@ internal sealed class Tls12ServerHandshake : IDisposable
         {
             if (!suite.IsUsableWith(certificate.KeyType))
                 continue;
+            // RFC 8422 §5.1: in TLS 1.2 supported_groups also limits the curve of an ECDSA certificate.
+            if (!ClientSupportsCurveOf(certificate))
+                continue;
             // ECDHE suites sign with the certificate's key: the client must accept one of its schemes (RFC 5246 §7.4.1.4.1).
             if (suite.KeyExchange != KeyExchangeAlgorithm.Rsa && !certificate.TryChooseSignatureScheme(offeredSchemes, tls13: false, out _))
                 continue;
@@ -203,6 +206,17 @@ internal sealed class Tls12ServerHandshake : IDisposable
             fallback ??= certificate;
         }
         return fallback;
+    }
+
+    private bool ClientSupportsCurveOf(ServerCertificate certificate)
+    {
+        var curve = certificate.KeyType switch
+        {
+            CredentialKeyType.EcdsaP256 => NamedGroup.Secp256r1,
+            CredentialKeyType.EcdsaP384 => NamedGroup.Secp384r1,
+            _ => (NamedGroup?)null,
+        };
+        return curve is null || _clientHello.SupportedGroups is null || Array.IndexOf(_clientHello.SupportedGroups, (ushort)curve.Value) >= 0;
     }
 
     internal static string? SelectApplicationProtocol(byte[][]? offered, IReadOnlyList<string> supported)
@@ -241,7 +255,7 @@ internal sealed class Tls12ServerHandshake : IDisposable
         hello.Write(flight);
     }
 
-    private void WriteCertificate(TlsWriter flight) => new CertificateMessage12(_certificate.ChainDer).Write(flight);
+    private void WriteCertificate(TlsWriter flight) => new CertificateTls12 { CertificateList = [.. _certificate.ChainDer] }.Write(flight);
 
     /// <summary>RFC 8422 §5.4: ephemeral ECDH parameters signed over client_random + server_random + params.</summary>
     private async ValueTask WriteServerKeyExchangeAsync(TlsWriter flight, CancellationToken cancellationToken)
@@ -250,40 +264,44 @@ internal sealed class Tls12ServerHandshake : IDisposable
         _ephemeralKey = _options.KeyExchange.Generate(group);
         _certificate.TryChooseSignatureScheme((IReadOnlyList<SignatureScheme>?)_clientHello.SignatureAlgorithms ?? [], tls13: false, out var scheme);
 
-        var parameters = new EcdheServerParameters((ushort)group, _ephemeralKey.PublicKey.ToArray());
-        int paramsLength = parameters.EncodedLength;
-        var signed = new byte[64 + paramsLength];
-        _clientHello.Random.CopyTo(signed, 0);
-        _serverRandom.CopyTo(signed, 32);
-        parameters.WriteTo(signed.AsSpan(64));
+        var publicKey = _ephemeralKey.PublicKey.ToArray();
+        using var signed = new TlsWriter(256);
+        EcdheServerKeyExchange.WriteSignedData(signed, _clientHello.Random, _serverRandom, (ushort)group, publicKey);
 
         var signature = new byte[_certificate.Key.MaxSignatureLength];
-        int signatureLength = await _certificate.Key.SignAsync(scheme, signed, signature, cancellationToken).ConfigureAwait(false);
-        new ServerKeyExchange(parameters, scheme, signature.AsSpan(0, signatureLength).ToArray()).Write(flight);
+        int signatureLength = await _certificate.Key.SignAsync(scheme, signed.WrittenMemory, signature, cancellationToken).ConfigureAwait(false);
+        new EcdheServerKeyExchange
+        {
+            NamedGroup = (ushort)group,
+            PublicKey = publicKey,
+            SignatureScheme = scheme,
+            Signature = signature.AsSpan(0, signatureLength).ToArray(),
+        }.Write(flight);
     }
 
     /// <summary>RFC 5246 §7.4.4: certificate types, the schemes we verify, and the names of our trust anchors.</summary>
     private void WriteCertificateRequest(TlsWriter flight)
     {
-        var authorities = _options.ClientTrustAnchors.Select(c => c.SubjectName.RawData).ToArray();
-        new CertificateRequest12(
-            [ClientCertificateType.RsaSign, ClientCertificateType.EcdsaSign],
-            SignatureSchemes.ClientAuthentication,
-            authorities).Write(flight);
+        new CertificateRequestTls12
+        {
+            CertificateTypes = [ClientCertificateType.RsaSign, ClientCertificateType.EcdsaSign],
+            SupportedSignatureAlgorithms = SignatureSchemes.ClientAuthentication,
+            CertificateAuthorities = _options.ClientTrustAnchors.Select(c => c.SubjectName.RawData).ToArray(),
+        }.Write(flight);
     }
 
     /// <summary>Step 2 (when requested): the client's chain, checked against our trust anchors only.</summary>
     private void ReadClientCertificate(ReadOnlySpan<byte> body)
     {
-        var message = CertificateMessage12.Parse(body);
-        if (message.Certificates.Count == 0)
+        var message = CertificateTls12.Parse(body);
+        if (message.CertificateList.Length == 0)
         {
             // RFC 5246 §7.4.6: a server that requires a certificate may answer its absence with handshake_failure.
             if (_options.ClientAuthentication == ClientAuthenticationMode.Require)
                 throw new TlsProtocolException(AlertDescription.HandshakeFailure, "client certificate required but none sent");
             return;
         }
-        _clientCertificate = ClientCertificateValidator.Validate(message.Certificates, _options.ClientTrustAnchors, _options.Time.GetUtcNow());
+        _clientCertificate = ClientCertificateValidator.Validate(message.CertificateList, _options.ClientTrustAnchors, _options.Time.GetUtcNow());
     }
 
     /// <summary>Step 3: the pre-master secret (RSA-decrypted or ECDH), then master secret and keys (RFC 5246 §8.1, RFC 7627 §4).</summary>
@@ -292,14 +310,14 @@ internal sealed class Tls12ServerHandshake : IDisposable
         byte[] premaster;
         if (_suite.KeyExchange == KeyExchangeAlgorithm.Rsa)
         {
-            var encrypted = ClientKeyExchange.ParseRsa(body.Span);
+            var encrypted = ClientKeyExchange.ParseRsa(body.Span).ExchangeKeys;
             premaster = new byte[48];
             // RFC 5246 §7.4.7.1: never fails; a bad block silently becomes a random pre-master secret.
             await _certificate.Key.DecryptPremasterSecretAsync(encrypted, _clientHello.LegacyVersion, premaster, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            var point = ClientKeyExchange.ParseEcdhe(body.Span);
+            var point = ClientKeyExchange.ParseEcdhe(body.Span).ExchangeKeys;
             premaster = new byte[_group!.Value.SharedSecretLength()];
             if (!_ephemeralKey!.TryDeriveSharedSecret(point, premaster))
                 throw new TlsProtocolException(AlertDescription.IllegalParameter, "invalid ECDH public key from the client");
@@ -314,11 +332,11 @@ internal sealed class Tls12ServerHandshake : IDisposable
                 // RFC 7627 §4: session_hash covers the messages up to and including ClientKeyExchange.
                 Span<byte> sessionHash = stackalloc byte[_suite.HashLength];
                 _transcript.Hash(_suite.Hash, sessionHash);
-                Tls12KeyDerivation.ComputeExtendedMasterSecret(_suite.Hash, premaster, sessionHash, _masterSecret);
+                Tls12KeyDerivation.ComputeExtendedMasterSecret(PrfHash, premaster, sessionHash, _masterSecret);
             }
             else
             {
-                Tls12KeyDerivation.ComputeMasterSecret(_suite.Hash, premaster, _clientHello.Random, _serverRandom, _masterSecret);
+                Tls12KeyDerivation.ComputeMasterSecret(PrfHash, premaster, _clientHello.Random, _serverRandom, _masterSecret);
             }
         }
         finally
@@ -336,15 +354,10 @@ internal sealed class Tls12ServerHandshake : IDisposable
         var keyBlock = new byte[2 * (keyLength + ivLength)];
         try
         {
-            Tls12KeyDerivation.ComputeKeyBlock(_suite.Hash, _masterSecret, _clientHello.Random, _serverRandom, keyBlock);
-            var span = keyBlock.AsSpan();
-            var clientKey = span[..keyLength];
-            var serverKey = span.Slice(keyLength, keyLength);
-            var clientIv = span.Slice(2 * keyLength, ivLength);
-            var serverIv = span.Slice(2 * keyLength + ivLength, ivLength);
+            var keys = Tls12KeyDerivation.DeriveKeyBlock(PrfHash, _masterSecret, _clientHello.Random, _serverRandom, keyLength, ivLength, keyBlock);
             var scheme = _suite.Aead == Crypto.Aead.AeadAlgorithm.ChaCha20Poly1305 ? RecordNonceScheme.Tls12XorNonce : RecordNonceScheme.Tls12ExplicitNonce;
-            _clientWriteProtection = new RecordProtection(_options.RecordCrypto.Create(_suite.Aead, clientKey), clientIv, scheme);
-            _serverWriteProtection = new RecordProtection(_options.RecordCrypto.Create(_suite.Aead, serverKey), serverIv, scheme);
+            _clientWriteProtection = new RecordProtection(_options.RecordCrypto.Create(_suite.Aead, keys.ClientWriteKey), keys.ClientWriteIv, scheme);
+            _serverWriteProtection = new RecordProtection(_options.RecordCrypto.Create(_suite.Aead, keys.ServerWriteKey), keys.ServerWriteIv, scheme);
         }
         finally
         {
@@ -356,9 +369,9 @@ internal sealed class Tls12ServerHandshake : IDisposable
     private void ReadCertificateVerify(ReadOnlySpan<byte> body)
     {
         var verify = CertificateVerify.Parse(body);
-        if (Array.IndexOf(SignatureSchemes.ClientAuthentication, verify.Scheme) < 0)
-            throw new TlsProtocolException(AlertDescription.IllegalParameter, $"CertificateVerify uses {verify.Scheme}, which was not offered");
-        if (!SignatureSchemes.Verify(_clientCertificate!, verify.Scheme, _transcript.Messages, verify.Signature))
+        if (Array.IndexOf(SignatureSchemes.ClientAuthentication, verify.SignatureScheme) < 0)
+            throw new TlsProtocolException(AlertDescription.IllegalParameter, $"CertificateVerify uses {verify.SignatureScheme}, which was not offered");
+        if (!SignatureSchemes.Verify(_clientCertificate!, verify.SignatureScheme, _transcript.Messages, verify.Signature))
             throw new TlsProtocolException(AlertDescription.DecryptError, "client CertificateVerify signature does not verify");
         _connection.Info.ClientIdentity = ClientCertificateValidator.DescribeIdentity(_clientCertificate!);
     }
@@ -368,7 +381,7 @@ internal sealed class Tls12ServerHandshake : IDisposable
     {
         var finished = Finished.Parse(body, VerifyDataLength);
         Span<byte> expected = stackalloc byte[VerifyDataLength];
-        ComputeVerifyData(Tls12KeyDerivation.ClientFinishedLabel, expected);
+        ComputeVerifyData(fromClient: true, expected);
         if (!CryptographicOperations.FixedTimeEquals(expected, finished.VerifyData))
             throw new TlsProtocolException(AlertDescription.DecryptError, "client Finished does not verify");
     }
@@ -377,9 +390,9 @@ internal sealed class Tls12ServerHandshake : IDisposable
     private async ValueTask SendServerFinishedAsync(CancellationToken cancellationToken)
     {
         Span<byte> verifyData = stackalloc byte[VerifyDataLength];
-        ComputeVerifyData(Tls12KeyDerivation.ServerFinishedLabel, verifyData);
+        ComputeVerifyData(fromClient: false, verifyData);
         using var finished = new TlsWriter(32);
-        new Finished(verifyData.ToArray()).Write(finished);
+        Finished.Write(finished, verifyData);
 
         var records = _connection.Records;
         records.Write(ContentType.ChangeCipherSpec, [1]);
@@ -389,12 +402,14 @@ internal sealed class Tls12ServerHandshake : IDisposable
         await _connection.FlushHandshakeAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private void ComputeVerifyData(string label, Span<byte> verifyData)
+    private void ComputeVerifyData(bool fromClient, Span<byte> verifyData)
     {
         Span<byte> transcriptHash = stackalloc byte[_suite.HashLength];
         _transcript.Hash(_suite.Hash, transcriptHash);
-        Tls12KeyDerivation.ComputeVerifyData(_suite.Hash, _masterSecret, label, transcriptHash, verifyData);
+        Tls12KeyDerivation.ComputeVerifyData(PrfHash, _masterSecret, fromClient, transcriptHash, verifyData);
     }
+
+    private Tls12PrfHash PrfHash => _suite.Hash == HashAlgorithmName.SHA384 ? Tls12PrfHash.Sha384 : Tls12PrfHash.Sha256;
 
     public void Dispose()
     {

@@ -180,6 +180,12 @@ public sealed class RecordProtection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Forgets a failed <see cref="TryOpen"/>: used only while skipping declined 0-RTT records, which were
+    /// never under these keys, so the sequence number must not count them (RFC 8446 §4.2.10).
+    /// </summary>
+    internal void UndoFailedOpen() => _sequence--;
+
     private ulong NextSequence()
     {
         // RFC 5246 §6.1: sequence numbers must not wrap; RFC 8446 §5.3 likewise. The connection renegotiates

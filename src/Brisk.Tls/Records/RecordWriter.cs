@@ -19,6 +19,9 @@ internal sealed class RecordWriter : IDisposable
 
     public bool IsProtected => _protection is not null;
 
+    /// <summary>The next record's sequence number under the current write keys (0 before protection).</summary>
+    public ulong SequenceNumber => _protection?.SequenceNumber ?? 0;
+
     /// <summary>Switches to new write keys (after our ChangeCipherSpec, or a TLS 1.3 key change); the old keys are erased.</summary>
     public void SetProtection(RecordProtection protection)
     {

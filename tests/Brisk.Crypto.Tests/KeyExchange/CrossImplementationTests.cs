@@ -86,3 +86,37 @@ public class CrossImplementationTests
         }
     }
 }
+
+public class KeyExchangeProvidersTests
+{
+    [Fact]
+    public void NamesResolve()
+    {
+        Assert.Same(LibCryptoKeyExchangeProvider.Instance, KeyExchangeProviders.ByName("libcrypto"));
+        Assert.Same(SystemKeyExchangeProvider.Instance, KeyExchangeProviders.ByName("system"));
+        Assert.Same(LibCryptoKeyExchangeProvider.Instance, KeyExchangeProviders.Default); // libcrypto.so.3 is present here
+        Assert.Null(KeyExchangeProviders.ByName("managed"));
+    }
+}
+
+public class KeyExchangeConcurrencyTests
+{
+    [Fact]
+    public void ProviderServesManyThreadsAtOnce()
+    {
+        // The provider shares its EC_GROUPs between threads; every concurrent handshake must still agree.
+        NamedGroup[] groups = [NamedGroup.X25519, NamedGroup.Secp256r1, NamedGroup.Secp384r1];
+        int failures = 0;
+        Parallel.For(0, 90, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            NamedGroup group = groups[i % groups.Length];
+            using var a = LibCryptoKeyExchangeProvider.Instance.Generate(group);
+            using var b = LibCryptoKeyExchangeProvider.Instance.Generate(group);
+            var s1 = new byte[group.SharedSecretLength()];
+            var s2 = new byte[group.SharedSecretLength()];
+            if (!a.TryDeriveSharedSecret(b.PublicKey, s1) || !b.TryDeriveSharedSecret(a.PublicKey, s2) || !s1.AsSpan().SequenceEqual(s2))
+                Interlocked.Increment(ref failures);
+        });
+        Assert.Equal(0, failures);
+    }
+}

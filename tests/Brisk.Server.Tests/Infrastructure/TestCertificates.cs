@@ -45,15 +45,15 @@ public sealed class TestCertificates
         using var ca = caRequest.CreateSelfSigned(now.AddDays(-2), now.AddYears(2));
         ClientCa = Write("client-ca.pem", ca.ExportCertificatePem());
 
-        (ClientRsaCert, ClientRsaKey) = WriteClient("client-rsa", RSA.Create(2048), ca, now.AddDays(-1), now.AddYears(1));
-        (ClientEcdsaCert, ClientEcdsaKey) = WriteClient("client-ecdsa", ECDsa.Create(ECCurve.NamedCurves.nistP256), ca, now.AddDays(-1), now.AddYears(1));
-        (ClientExpiredCert, ClientExpiredKey) = WriteClient("client-expired", ECDsa.Create(ECCurve.NamedCurves.nistP256), ca, now.AddDays(-30), now.AddDays(-1));
+        (ClientRsaCert, ClientRsaKey) = WriteClient("client-rsa", RSA.Create(2048), ca, caKey, now.AddDays(-1), now.AddYears(1));
+        (ClientEcdsaCert, ClientEcdsaKey) = WriteClient("client-ecdsa", ECDsa.Create(ECCurve.NamedCurves.nistP256), ca, caKey, now.AddDays(-1), now.AddYears(1));
+        (ClientExpiredCert, ClientExpiredKey) = WriteClient("client-expired", ECDsa.Create(ECCurve.NamedCurves.nistP256), ca, caKey, now.AddDays(-30), now.AddDays(-1));
 
         using var otherCaKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var otherRequest = new CertificateRequest("CN=Untrusted CA", otherCaKey, HashAlgorithmName.SHA256);
         otherRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         using var otherCa = otherRequest.CreateSelfSigned(now.AddDays(-2), now.AddYears(2));
-        (UntrustedClientCert, UntrustedClientKey) = WriteClient("client-untrusted", ECDsa.Create(ECCurve.NamedCurves.nistP256), otherCa, now.AddDays(-1), now.AddYears(1));
+        (UntrustedClientCert, UntrustedClientKey) = WriteClient("client-untrusted", ECDsa.Create(ECCurve.NamedCurves.nistP256), otherCa, otherCaKey, now.AddDays(-1), now.AddYears(1));
     }
 
     private (string Cert, string Key) WriteSelfSignedServer(string name, AsymmetricAlgorithm key)
@@ -69,7 +69,7 @@ public sealed class TestCertificates
         return (Write(name + ".crt", certificate.ExportCertificatePem()), Write(name + ".key", ExportKey(key)));
     }
 
-    private (string Cert, string Key) WriteClient(string name, AsymmetricAlgorithm key, X509Certificate2 issuer, DateTimeOffset notBefore, DateTimeOffset notAfter)
+    private (string Cert, string Key) WriteClient(string name, AsymmetricAlgorithm key, X509Certificate2 issuer, ECDsa issuerKey, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
         var subject = $"CN={name}, O=Brisk Tests";
         var request = key is RSA rsa
@@ -79,8 +79,6 @@ public sealed class TestCertificates
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
         var serial = RandomNumberGenerator.GetBytes(12);
         serial[0] &= 0x7F;
-        // Both CAs are ECDSA: an RSA subject key needs the explicit generator overload (Create(issuer, ...) throws).
-        using var issuerKey = issuer.GetECDsaPrivateKey()!;
         using var certificate = request.Create(issuer.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey), notBefore, notAfter, serial);
         return (Write(name + ".crt", certificate.ExportCertificatePem()), Write(name + ".key", ExportKey(key)));
     }

@@ -73,7 +73,7 @@ public sealed class FullHandshakeTests
         await client.HandshakeAsync();
         Assert.True(await server.HandshakeResultAsync());
         Assert.Equal((Brisk.Crypto.KeyExchange.NamedGroup)group, server.Connection.Info.Group);
-        Assert.Equal(group, client.ServerKeyExchange!.Parameters.Group);
+        Assert.Equal(group, client.ServerKeyExchange!.NamedGroup);
     }
 
     [Fact]

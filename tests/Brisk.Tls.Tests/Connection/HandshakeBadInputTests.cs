@@ -313,7 +313,7 @@ public sealed class HandshakeBadInputTests
         await client.ReadServerFlightAsync();
         Assert.True(client.CertificateRequested);
         using var writer = new Brisk.Tls.Codec.TlsWriter();
-        new CertificateMessage12([[0x30, 0x03, 0x02, 0x01, 0x01]]).Write(writer);
+        new CertificateTls12 { CertificateList = [[0x30, 0x03, 0x02, 0x01, 0x01]] }.Write(writer);
         await client.SendHandshakeAsync(writer.ToArray());
         await AlertAssert.PlaintextFatalAlertThenEndAsync(server, client, AlertDescription.BadCertificate);
     }

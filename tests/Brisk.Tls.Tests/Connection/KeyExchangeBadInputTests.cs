@@ -27,10 +27,11 @@ public sealed class KeyExchangeBadInputTests
     public async Task Invalid_ecdh_point_gets_illegal_parameter(ushort group, string pointHex)
     {
         await using var server = InMemoryTlsServer.Start();
-        using var client = new Tls12TestClient(server) { Groups = [group], Suites = [CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256] };
+        // ECDHE_RSA: an ECDSA P-256 certificate is only usable when the client lists secp256r1 (RFC 8422 §5.1).
+        using var client = new Tls12TestClient(server) { Groups = [group], Suites = [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] };
         await client.SendClientHelloAsync();
         await client.ReadServerFlightAsync();
-        Assert.Equal(group, client.ServerKeyExchange!.Parameters.Group);
+        Assert.Equal(group, client.ServerKeyExchange!.NamedGroup);
         await client.SendHandshakeAsync(client.CreateClientKeyExchange(ecdhPublicKeyOverride: Convert.FromHexString(pointHex)));
         await AlertAssert.PlaintextFatalAlertThenEndAsync(server, client, AlertDescription.IllegalParameter);
     }

@@ -86,7 +86,7 @@ internal sealed class Tls12TestClient : IDisposable
 
     public X509Certificate2? ServerCertificate { get; private set; }
 
-    public ServerKeyExchange? ServerKeyExchange { get; private set; }
+    public EcdheServerKeyExchange? ServerKeyExchange { get; private set; }
 
     public bool CertificateRequested { get; private set; }
 
@@ -96,6 +96,8 @@ internal sealed class Tls12TestClient : IDisposable
     public byte[] MasterSecret { get; } = new byte[48];
 
     public ushort HelloVersion { get; private set; } = ProtocolVersion.Tls12;
+
+    private Tls12PrfHash PrfHash => Suite!.Hash == HashAlgorithmName.SHA384 ? Tls12PrfHash.Sha384 : Tls12PrfHash.Sha256;
 
     // ---- ClientHello -----------------------------------------------------------------------------
 
@@ -152,18 +154,17 @@ internal sealed class Tls12TestClient : IDisposable
         ServerHello = ServerHello.Parse(serverHello.AsSpan(HandshakeHeader.Length));
         Suite = CipherSuites.Tls12Default.Single(s => s.Suite == ServerHello.CipherSuite);
 
-        var certificate = CertificateMessage12.Parse((await ReadHandshakeMessageAsync(HandshakeType.Certificate)).AsSpan(HandshakeHeader.Length));
-        ServerCertificate = X509CertificateLoader.LoadCertificate(certificate.Certificates[0]);
+        var certificate = CertificateTls12.Parse((await ReadHandshakeMessageAsync(HandshakeType.Certificate)).AsSpan(HandshakeHeader.Length));
+        ServerCertificate = X509CertificateLoader.LoadCertificate(certificate.CertificateList[0]);
 
         var next = await ReadHandshakeMessageAsync();
         if ((HandshakeType)next[0] == HandshakeType.ServerKeyExchange)
         {
-            ServerKeyExchange = ServerKeyExchange.Parse(next.AsSpan(HandshakeHeader.Length));
-            var signed = new byte[64 + ServerKeyExchange.Parameters.EncodedLength];
-            ClientRandom.CopyTo(signed, 0);
-            ServerHello.Random.CopyTo(signed, 32);
-            ServerKeyExchange.Parameters.WriteTo(signed.AsSpan(64));
-            if (!SignatureSchemes.Verify(ServerCertificate, ServerKeyExchange.Scheme, signed, ServerKeyExchange.Signature))
+            ServerKeyExchange = EcdheServerKeyExchange.Parse(next.AsSpan(HandshakeHeader.Length));
+            // RFC 8422 §5.4: the signature covers client_random + server_random + ServerECDHParams.
+            using var signed = new TlsWriter();
+            ServerKeyExchange.WriteSignedData(signed, ClientRandom, ServerHello.Random);
+            if (!SignatureSchemes.Verify(ServerCertificate, ServerKeyExchange.SignatureScheme, signed.WrittenSpan, ServerKeyExchange.Signature))
                 throw new InvalidDataException("ServerKeyExchange signature does not verify");
             next = await ReadHandshakeMessageAsync();
         }
@@ -190,17 +191,17 @@ internal sealed class Tls12TestClient : IDisposable
         {
             var premaster = CreateRsaPremaster();
             using var rsa = ServerCertificate!.GetRSAPublicKey()!;
-            ClientKeyExchange.WriteRsa(writer, rsa.Encrypt(premaster, RSAEncryptionPadding.Pkcs1));
+            new ClientKeyExchange { Algorithm = Brisk.Tls.Messages.KeyExchangeAlgorithm.Rsa, ExchangeKeys = rsa.Encrypt(premaster, RSAEncryptionPadding.Pkcs1) }.Write(writer);
             FinishKeyExchange(writer.ToArray(), premaster);
         }
         else
         {
-            var group = (NamedGroup)ServerKeyExchange!.Parameters.Group;
+            var group = (NamedGroup)ServerKeyExchange!.NamedGroup;
             using var key = LibCryptoKeyExchangeProvider.Instance.Generate(group);
             var shared = new byte[group.SharedSecretLength()];
-            if (!key.TryDeriveSharedSecret(ServerKeyExchange.Parameters.PublicKey, shared))
+            if (!key.TryDeriveSharedSecret(ServerKeyExchange.PublicKey, shared))
                 throw new InvalidDataException("the server's ECDH point is invalid");
-            ClientKeyExchange.WriteEcdhe(writer, ecdhPublicKeyOverride ?? key.PublicKey.ToArray());
+            new ClientKeyExchange { Algorithm = Brisk.Tls.Messages.KeyExchangeAlgorithm.Ecdhe, ExchangeKeys = ecdhPublicKeyOverride ?? key.PublicKey.ToArray() }.Write(writer);
             FinishKeyExchange(writer.ToArray(), shared);
         }
         return writer.ToArray();
@@ -213,7 +214,7 @@ internal sealed class Tls12TestClient : IDisposable
     public byte[] CreateRsaClientKeyExchange(byte[] encryptedPremaster, byte[] premasterUsed)
     {
         using var writer = new TlsWriter();
-        ClientKeyExchange.WriteRsa(writer, encryptedPremaster);
+        new ClientKeyExchange { Algorithm = Brisk.Tls.Messages.KeyExchangeAlgorithm.Rsa, ExchangeKeys = encryptedPremaster }.Write(writer);
         FinishKeyExchange(writer.ToArray(), premasterUsed);
         return writer.ToArray();
     }
@@ -257,21 +258,21 @@ internal sealed class Tls12TestClient : IDisposable
         if (ServerHello!.ExtendedMasterSecret)
         {
             // RFC 7627 §4: session_hash covers the transcript up to and including ClientKeyExchange.
-            Tls12KeyDerivation.ComputeExtendedMasterSecret(suite.Hash, premaster, TranscriptHash(), MasterSecret);
+            Tls12KeyDerivation.ComputeExtendedMasterSecret(PrfHash, premaster, TranscriptHash(), MasterSecret);
         }
         else
         {
-            Tls12KeyDerivation.ComputeMasterSecret(suite.Hash, premaster, ClientRandom, ServerHello.Random, MasterSecret);
+            Tls12KeyDerivation.ComputeMasterSecret(PrfHash, premaster, ClientRandom, ServerHello.Random, MasterSecret);
         }
 
         // RFC 5246 §6.3: client_write_key, server_write_key, client_write_IV, server_write_IV.
         int keyLength = suite.KeyLength, ivLength = suite.Tls12FixedIvLength;
         var keyBlock = new byte[2 * (keyLength + ivLength)];
-        Tls12KeyDerivation.ComputeKeyBlock(suite.Hash, MasterSecret, ClientRandom, ServerHello.Random, keyBlock);
-        ClientWriteKey = keyBlock[..keyLength];
-        ServerWriteKey = keyBlock[keyLength..(2 * keyLength)];
-        ClientWriteIv = keyBlock[(2 * keyLength)..(2 * keyLength + ivLength)];
-        ServerWriteIv = keyBlock[(2 * keyLength + ivLength)..];
+        var keys = Tls12KeyDerivation.DeriveKeyBlock(PrfHash, MasterSecret, ClientRandom, ServerHello.Random, keyLength, ivLength, keyBlock);
+        ClientWriteKey = keys.ClientWriteKey.ToArray();
+        ServerWriteKey = keys.ServerWriteKey.ToArray();
+        ClientWriteIv = keys.ClientWriteIv.ToArray();
+        ServerWriteIv = keys.ServerWriteIv.ToArray();
         var scheme = suite.Aead == AeadAlgorithm.ChaCha20Poly1305 ? RecordNonceScheme.Tls12XorNonce : RecordNonceScheme.Tls12ExplicitNonce;
         _pendingWrite = new RecordProtection(SystemAeadProvider.Instance.Create(suite.Aead, ClientWriteKey), ClientWriteIv, scheme);
         _pendingRead = new RecordProtection(SystemAeadProvider.Instance.Create(suite.Aead, ServerWriteKey), ServerWriteIv, scheme);
@@ -303,11 +304,11 @@ internal sealed class Tls12TestClient : IDisposable
     public byte[] CreateFinished(bool corrupt = false)
     {
         var verifyData = new byte[12];
-        Tls12KeyDerivation.ComputeVerifyData(Suite!.Hash, MasterSecret, Tls12KeyDerivation.ClientFinishedLabel, TranscriptHash(), verifyData);
+        Tls12KeyDerivation.ComputeVerifyData(PrfHash, MasterSecret, fromClient: true, TranscriptHash(), verifyData);
         if (corrupt)
             verifyData[0] ^= 1;
         using var writer = new TlsWriter();
-        new Finished(verifyData).Write(writer);
+        Finished.Write(writer, verifyData);
         var message = writer.ToArray();
         AddToTranscript(message);
         return message;
@@ -326,7 +327,7 @@ internal sealed class Tls12TestClient : IDisposable
         _pendingRead = null;
 
         var expected = new byte[12];
-        Tls12KeyDerivation.ComputeVerifyData(Suite!.Hash, MasterSecret, Tls12KeyDerivation.ServerFinishedLabel, TranscriptHash(), expected);
+        Tls12KeyDerivation.ComputeVerifyData(PrfHash, MasterSecret, fromClient: false, TranscriptHash(), expected);
         var finished = await ReadHandshakeMessageAsync(HandshakeType.Finished);
         if (!finished.AsSpan(HandshakeHeader.Length).SequenceEqual(expected))
             throw new InvalidDataException("server Finished does not verify");
@@ -349,7 +350,7 @@ internal sealed class Tls12TestClient : IDisposable
     public byte[] EmptyCertificate()
     {
         using var writer = new TlsWriter();
-        new CertificateMessage12([]).Write(writer);
+        new CertificateTls12 { CertificateList = [] }.Write(writer);
         var message = writer.ToArray();
         AddToTranscript(message);
         return message;
