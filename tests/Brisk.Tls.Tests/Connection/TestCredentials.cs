@@ -25,8 +25,10 @@ internal static class TestCredentials
     public static TlsServerOptions Options(
         IReadOnlyList<string>? applicationProtocols = null,
         ClientAuthenticationMode clientAuthentication = ClientAuthenticationMode.None,
-        IReadOnlyList<CipherSuiteInfo>? suites = null) => new()
+        IReadOnlyList<CipherSuiteInfo>? suites = null,
+        bool enableTls13 = false) => new()
     {
+        EnableTls13 = enableTls13,
         Certificates = [Ecdsa, Rsa],
         KeyExchange = LibCryptoKeyExchangeProvider.Instance,
         RecordCrypto = SystemAeadProvider.Instance,
