@@ -39,7 +39,7 @@ public sealed class FullHandshakeTests
         Assert.Equal(extendedMasterSecret, info.ExtendedMasterSecret);
         Assert.Equal(extendedMasterSecret, client.ServerHello!.ExtendedMasterSecret);
         Assert.Equal("localhost", info.ServerName);
-        Assert.Equal([], client.ServerHello.RenegotiationInfo); // RFC 5746 §3.6: empty renegotiation_info echoed
+        Assert.Equal([], client.ServerHello.RenegotiationInfo!); // RFC 5746 §3.6: empty renegotiation_info echoed
 
         server.StartEcho();
         // Small, exactly one record, and larger than one record (the server must re-fragment at 2^14).
