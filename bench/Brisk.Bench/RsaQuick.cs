@@ -12,7 +12,7 @@ namespace Brisk.Bench;
 /// <c>RATIO rsa2048-private ENGINE/system=x ops_per_s=y system_ops_per_s=z</c> </c> (medians over 5 alternating rounds,
 /// each timed in CPU time of the measuring thread).
 /// </summary>
-public sealed class RsaQuick : IQuickCommand
+public sealed class QuickRsa : IQuickCommand
 {
     public string Area => "rsa";
 
