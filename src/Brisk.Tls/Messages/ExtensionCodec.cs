@@ -131,6 +131,11 @@ internal static class ExtensionCodec
 
     public static void WriteServerNameList(TlsWriter writer, string hostName)
     {
+        if (hostName.Length == 0 || hostName.Any(c => c is <= ' ' or >= (char)0x7F) || hostName[^1] == '.')
+        {
+            throw new ArgumentException("host_name must be non-empty printable ASCII without a trailing dot (RFC 6066 §3)", nameof(hostName));
+        }
+
         int list = writer.BeginVector(2);
         writer.WriteUInt8(0); // host_name
         int name = writer.BeginVector(2);

@@ -117,6 +117,33 @@ public class HandshakeMessageTests
         AssertTrailingBytesRejected(Body(Encode(c.Write), c.Type), ParserFor(c));
     }
 
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Mutated_encodings_fail_only_with_TlsProtocolException(string name)
+    {
+        Case c = Cases[name];
+        byte[] body = Body(Encode(c.Write), c.Type);
+        BodyParser parse = ParserFor(c);
+        var random = new Random(name.Length * 7919);
+        for (int i = 0; i < 1000; i++)
+        {
+            byte[] mutated = RealClientHelloTests.Mutate(body, random);
+            var exception = Record.Exception(() => parse(mutated));
+            Assert.True(exception is null or TlsProtocolException, $"mutation {i}: {exception}");
+        }
+    }
+
+    [Fact]
+    public void Message_hash_wraps_the_first_client_hello_hash()
+    {
+        byte[] hash = Enumerable.Repeat((byte)0xAB, 32).ToArray();
+        byte[] viaWriter = Encode(w => MessageHash.Write(w, hash));
+        Assert.Equal([254, 0, 0, 32, .. hash], viaWriter);
+        byte[] viaSpan = new byte[36];
+        Assert.Equal(36, MessageHash.Write(viaSpan, hash));
+        Assert.Equal(viaWriter, viaSpan);
+    }
+
     [Fact]
     public void Parsed_fields_match_what_was_written()
     {

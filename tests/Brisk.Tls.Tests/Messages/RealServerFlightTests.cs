@@ -156,4 +156,32 @@ public class RealServerFlightTests
             }
         }
     }
+
+    [Theory]
+    [InlineData("openssl_tls12_ecdsa.hex")]
+    [InlineData("openssl_tls12_rsa_alpn.hex")]
+    [InlineData("openssl_tls13.hex")]
+    [InlineData("openssl_tls13_hrr.hex")]
+    public void Mutated_recorded_messages_fail_only_with_TlsProtocolException(string flightName)
+    {
+        var random = new Random(flightName.Length);
+        foreach (byte[] message in LoadFlight(flightName))
+        {
+            var type = (HandshakeType)message[0];
+            BodyParser parse = type switch
+            {
+                HandshakeType.ServerHello => b => ServerHello.Parse(b),
+                HandshakeType.Certificate => b => CertificateTls12.Parse(b),
+                HandshakeType.ServerKeyExchange => b => EcdheServerKeyExchange.Parse(b),
+                _ => b => ServerHelloDone.Parse(b),
+            };
+            byte[] body = Body(message, type);
+            for (int i = 0; i < 1000; i++)
+            {
+                byte[] mutated = RealClientHelloTests.Mutate(body, random);
+                var exception = Record.Exception(() => parse(mutated));
+                Assert.True(exception is null or Brisk.Tls.Codec.TlsProtocolException, $"{type} mutation {i}: {exception}");
+            }
+        }
+    }
 }
