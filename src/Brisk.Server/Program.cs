@@ -1,1 +1,68 @@
-public static class Program { public static int Main() => 0; }
+using Brisk.Server.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Brisk.Server;
+
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (!CommandLine.TryParse(args, out var settings, out var error, out bool help))
+        {
+            Console.Error.WriteLine($"brisk: {error}");
+            return 2;
+        }
+        if (help)
+        {
+            Console.WriteLine(CommandLine.Usage);
+            return 0;
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        // Order: appsettings.json < BRISK_* environment < command line.
+        builder.Configuration.AddEnvironmentVariables("BRISK_");
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+
+        var options = new BriskServerOptions();
+        ServerConfiguration configuration;
+        try
+        {
+            builder.Configuration.Bind(options);
+            configuration = ServerConfiguration.Build(options);
+        }
+        catch (Exception ex) when (ex is ConfigurationException or InvalidOperationException or FormatException)
+        {
+            Console.Error.WriteLine($"brisk: {ex.Message}");
+            return 2;
+        }
+
+        builder.Services.AddSingleton(configuration);
+        builder.Services.AddSingleton<BriskServer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<BriskServer>());
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = configuration.DrainTimeout + TimeSpan.FromSeconds(5));
+
+        using var host = builder.Build();
+        try
+        {
+            await host.RunAsync().ConfigureAwait(false);
+        }
+        catch (ConfigurationException ex)
+        {
+            Console.Error.WriteLine($"brisk: {ex.Message}");
+            return 1;
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Brisk.Crypto.Hashing;
+using Brisk.Crypto.KeyExchange;
+using Brisk.Crypto.Signing;
+
+namespace Brisk.Bench;
+
+/// <summary>
+/// <c>quick kex</c>: handshake-sized public-key and hashing operations, libcrypto-direct against .NET's
+/// System.Security.Cryptography in the same run. A "handshake" is Generate + derive with a peer key
+/// generated beforehand (what a server does per ClientHello key share). Rounds of A and B alternate so a
+/// busy machine disturbs both alike; the median round is reported.
+/// </summary>
+public sealed class QuickKex : IQuickCommand
+{
+    public string Area => "kex";
+
+    private const int Rounds = 7;
+    private static readonly TimeSpan RoundBudget = TimeSpan.FromMilliseconds(60);
+
+    public void Run(string[] args)
+    {
+        var libcrypto = LibCryptoKeyExchangeProvider.Instance;
+        var system = SystemKeyExchangeProvider.Instance;
+
+        double p256 = 0;
+        foreach (var group in new[] { NamedGroup.Secp256r1, NamedGroup.Secp384r1 })
+        {
+            var (ours, theirs) = Compare(Handshake(libcrypto, group), Handshake(system, group));
+            Report($"{(group == NamedGroup.Secp256r1 ? "p256" : "p384")}-handshake", "libcrypto", ours, "system", theirs);
+            if (group == NamedGroup.Secp256r1)
+                p256 = theirs;
+        }
+        var (x25519, systemP256) = Compare(Handshake(libcrypto, NamedGroup.X25519), Handshake(system, NamedGroup.Secp256r1));
+        Report("x25519-handshake", "libcrypto", x25519, "system_p256", systemP256);
+
+        foreach (var (curve, hashLength, label) in new[] { (ECCurve.NamedCurves.nistP256, 32, "ecdsa-p256-sign"), (ECCurve.NamedCurves.nistP384, 48, "ecdsa-p384-sign") })
+        {
+            using var dotnetKey = ECDsa.Create(curve);
+            using var key = EcdsaPrivateKey.FromECDsa(dotnetKey);
+            byte[] hash = RandomNumberGenerator.GetBytes(hashLength);
+            var signature = new byte[key.MaxSignatureLength];
+            var (ours, theirs) = Compare(
+                () => key.SignHash(hash, signature),
+                () => dotnetKey.TrySignHash(hash, signature, DSASignatureFormat.Rfc3279DerSequence, out _));
+            Report(label, "libcrypto", ours, "system", theirs);
+        }
+
+        byte[] hmacKey = RandomNumberGenerator.GetBytes(32);
+        var output = new byte[64];
+        foreach (int size in new[] { 64, 200 })
+        {
+            byte[] message = RandomNumberGenerator.GetBytes(size);
+            var (ours, theirs) = Compare(
+                () => Hmac.Compute(HashKind.Sha256, hmacKey, message, output),
+                () => HMACSHA256.HashData(hmacKey, message, output));
+            Report($"hmac-sha256-{size}B", "libcrypto", ours, "system", theirs);
+        }
+        {
+            byte[] message = RandomNumberGenerator.GetBytes(64);
+            var (ours, theirs) = Compare(
+                () => Hmac.Compute(HashKind.Sha384, hmacKey, message, output),
+                () => HMACSHA384.HashData(hmacKey, message, output));
+            Report("hmac-sha384-64B", "libcrypto", ours, "system", theirs);
+        }
+        foreach (int size in new[] { 32, 200 })
+        {
+            byte[] message = RandomNumberGenerator.GetBytes(size);
+            var (ours, theirs) = Compare(
+                () => Sha2.Hash(HashKind.Sha256, message, output),
+                () => SHA256.HashData(message, output));
+            Report($"sha256-{size}B", "libcrypto", ours, "system", theirs);
+        }
+        {
+            // One handshake message appended, then the running hash read (what TLS 1.3 does per Finished/CertificateVerify).
+            byte[] message = RandomNumberGenerator.GetBytes(64);
+            using var ours = new TranscriptHash(HashKind.Sha256);
+            using var theirs = new TranscriptHash(HashKind.Sha256, useLibCrypto: false);
+            var (a, b) = Compare(
+                () => { ours.Append(message); ours.GetCurrentHash(output); },
+                () => { theirs.Append(message); theirs.GetCurrentHash(output); });
+            Report("transcript-sha256-append64B+current", "libcrypto", a, "system", b);
+        }
+        {
+            byte[] prk = RandomNumberGenerator.GetBytes(32), info = RandomNumberGenerator.GetBytes(20);
+            var key32 = new byte[32];
+            var (ours, theirs) = Compare(
+                () => Hkdf.Expand(HashKind.Sha256, prk, info, key32),
+                () => HKDF.Expand(HashAlgorithmName.SHA256, prk, key32, info));
+            Report("hkdf-sha256-expand32B", "libcrypto", ours, "system", theirs);
+        }
+    }
+
+    private static Action Handshake(IKeyExchangeProvider provider, NamedGroup group)
+    {
+        using var peer = provider.Generate(group);
+        byte[] peerPublic = peer.PublicKey.ToArray();
+        var secret = new byte[group.SharedSecretLength()];
+        return () =>
+        {
+            using var key = provider.Generate(group);
+            if (!key.TryDeriveSharedSecret(peerPublic, secret))
+                throw new InvalidOperationException("derive failed");
+        };
+    }
+
+    private static void Report(string name, string aName, double aMicros, string bName, double bMicros) =>
+        Console.WriteLine($"RATIO {name} {aName}/{bName}={aMicros / bMicros:F3} {aName}_us={aMicros:F3} {bName}_us={bMicros:F3}");
+
+    /// <summary>Median µs per operation of each, over alternating rounds of ~60 ms.</summary>
+    private static (double A, double B) Compare(Action a, Action b)
+    {
+        int iterationsA = Calibrate(a), iterationsB = Calibrate(b);
+        var timesA = new double[Rounds];
+        var timesB = new double[Rounds];
+        for (int round = 0; round < Rounds; round++)
+        {
+            timesA[round] = Time(a, iterationsA);
+            timesB[round] = Time(b, iterationsB);
+        }
+        Array.Sort(timesA);
+        Array.Sort(timesB);
+        return (timesA[Rounds / 2], timesB[Rounds / 2]);
+    }
+
+    private static int Calibrate(Action action)
+    {
+        for (int i = 0; i < 50; i++)
+            action(); // JIT and tiering warm-up
+        int iterations = 1;
+        while (true)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < iterations; i++)
+                action();
+            TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+            if (elapsed >= RoundBudget / 4)
+                return Math.Max(1, (int)(iterations * (RoundBudget / elapsed)));
+            iterations *= 2;
+        }
+    }
+
+    private static double Time(Action action, int iterations)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < iterations; i++)
+            action();
+        return Stopwatch.GetElapsedTime(start).TotalMicroseconds / iterations;
+    }
+}

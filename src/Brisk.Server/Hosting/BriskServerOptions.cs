@@ -1,0 +1,58 @@
+namespace Brisk.Server.Hosting;
+
+/// <summary>
+/// The server's configuration, bound from appsettings.json, environment variables (prefix BRISK_, e.g.
+/// BRISK_ClientAuth=require, BRISK_Listen__0=127.0.0.1:8443) and the command line (which wins).
+/// Validated once at start-up by <see cref="ServerConfigurationBuilder"/>.
+/// </summary>
+public sealed class BriskServerOptions
+{
+    /// <summary>Endpoints (IP:PORT) to accept on.</summary>
+    public List<string> Listen { get; set; } = [];
+
+    /// <summary>Certificate/key PEM file pairs. Empty: a generated in-memory development certificate.</summary>
+    public List<CertificateFiles> Certificates { get; set; } = [];
+
+    /// <summary>none | optional | require.</summary>
+    public string ClientAuth { get; set; } = "none";
+
+    /// <summary>PEM bundle of trust anchors for client certificates.</summary>
+    public string? ClientCa { get; set; }
+
+    /// <summary>http | echo.</summary>
+    public string Responder { get; set; } = "http";
+
+    /// <summary>Comma-separated IANA suite names; empty means the default list in its default order.</summary>
+    public string? Ciphers { get; set; }
+
+    /// <summary>Comma-separated groups in preference order (x25519, secp256r1, secp384r1).</summary>
+    public string? Groups { get; set; }
+
+    /// <summary>Comma-separated protocol versions (1.2).</summary>
+    public string? TlsVersions { get; set; }
+
+    /// <summary>ALPN protocols offered, comma-separated; the http responder speaks http/1.1.</summary>
+    public string? Alpn { get; set; }
+
+    /// <summary>A client that has not finished its handshake by then is disconnected.</summary>
+    public string HandshakeTimeout { get; set; } = "10s";
+
+    /// <summary>On shutdown, how long in-flight handshakes and connections may take before they are closed.</summary>
+    public string DrainTimeout { get; set; } = "5s";
+
+    /// <summary>Record encryption: managed (Brisk's AES-NI/PCLMULQDQ/AVX kernels) or system (System.Security.Cryptography).</summary>
+    public string RecordCrypto { get; set; } = "managed";
+
+    /// <summary>RSA private-key engine: system (libcrypto, one at a time).</summary>
+    public string RsaEngine { get; set; } = "system";
+
+    /// <summary>Socket listen backlog.</summary>
+    public int Backlog { get; set; } = 1024;
+}
+
+public sealed class CertificateFiles
+{
+    public string Cert { get; set; } = "";
+
+    public string Key { get; set; } = "";
+}

@@ -1,0 +1,145 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Brisk.Crypto.Rsa;
+using Brisk.Tls.Credentials;
+
+namespace Brisk.Server.Hosting;
+
+/// <summary>Loads PEM certificate chains and keys, or generates the in-memory development certificates.</summary>
+public static class CertificateLoader
+{
+    public static ServerCertificate LoadPem(string certPath, string keyPath, IRsaEngine rsaEngine)
+    {
+        var chain = new X509Certificate2Collection();
+        try
+        {
+            chain.ImportFromPemFile(certPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new ConfigurationException($"certificate file '{certPath}': {ex.Message}", ex);
+        }
+        if (chain.Count == 0)
+            throw new ConfigurationException($"certificate file '{certPath}' holds no PEM certificate");
+
+        string keyPem;
+        try
+        {
+            keyPem = File.ReadAllText(keyPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException($"key file '{keyPath}': {ex.Message}", ex);
+        }
+        var leaf = chain[0];
+        var intermediates = chain.Skip(1).ToList();
+        try
+        {
+            return Create(leaf, intermediates, keyPem, rsaEngine);
+        }
+        catch (ConfigurationException ex)
+        {
+            throw new ConfigurationException($"key file '{keyPath}': {ex.Message}", ex);
+        }
+    }
+
+    private static ServerCertificate Create(X509Certificate2 leaf, List<X509Certificate2> intermediates, string keyPem, IRsaEngine rsaEngine)
+    {
+        if (leaf.GetRSAPublicKey() is { } rsaPublic)
+        {
+            using var rsa = RSA.Create();
+            ImportKey(rsa, keyPem);
+            var publicParameters = rsaPublic.ExportParameters(false);
+            var privateParameters = rsa.ExportParameters(true);
+            if (!publicParameters.Modulus.AsSpan().SequenceEqual(privateParameters.Modulus) ||
+                !publicParameters.Exponent.AsSpan().SequenceEqual(privateParameters.Exponent))
+                throw new ConfigurationException("the RSA key does not match the certificate");
+            return new ServerCertificate(leaf, intermediates, new RsaServerKey(new RsaPrivateKey(privateParameters), rsaEngine));
+        }
+        if (leaf.GetECDsaPublicKey() is { } ecPublic)
+        {
+            using var ecdsa = ECDsa.Create();
+            ImportKey(ecdsa, keyPem);
+            var publicParameters = ecPublic.ExportParameters(false);
+            var privateParameters = ecdsa.ExportParameters(false);
+            if (!publicParameters.Q.X.AsSpan().SequenceEqual(privateParameters.Q.X) ||
+                !publicParameters.Q.Y.AsSpan().SequenceEqual(privateParameters.Q.Y))
+                throw new ConfigurationException("the ECDSA key does not match the certificate");
+            return new ServerCertificate(leaf, intermediates, EcdsaServerKey.Create(ecdsa));
+        }
+        throw new ConfigurationException("only RSA and ECDSA (P-256, P-384) certificates are supported");
+    }
+
+    private static void ImportKey(AsymmetricAlgorithm key, string pem)
+    {
+        try
+        {
+            key.ImportFromPem(pem);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ConfigurationException($"no usable unencrypted {(key is RSA ? "RSA" : "EC")} private key in PEM ({ex.Message})", ex);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new ConfigurationException($"unreadable private key ({ex.Message})", ex);
+        }
+    }
+
+    /// <summary>
+    /// Generates a self-signed certificate for localhost (DNS localhost, IP 127.0.0.1 and ::1), valid from
+    /// yesterday for a year. Development only: it exists in memory for the life of the process.
+    /// </summary>
+    public static ServerCertificate CreateDevelopmentCertificate(CredentialKeyType keyType, IRsaEngine rsaEngine, string hostName = "localhost")
+    {
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName(hostName);
+        san.AddIpAddress(IPAddress.Loopback);
+        san.AddIpAddress(IPAddress.IPv6Loopback);
+        var subject = new X500DistinguishedName($"CN={hostName}, O=Brisk development");
+        var notBefore = DateTimeOffset.UtcNow.AddDays(-1);
+        var notAfter = notBefore.AddYears(1);
+        if (keyType == CredentialKeyType.Rsa)
+        {
+            using var rsa = RSA.Create(2048);
+            var request = new CertificateRequest(subject, rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            AddServerExtensions(request, san, X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment);
+            using var withKey = request.CreateSelfSigned(notBefore, notAfter);
+            var leaf = X509CertificateLoader.LoadCertificate(withKey.RawData);
+            return new ServerCertificate(leaf, [], new RsaServerKey(new RsaPrivateKey(rsa.ExportParameters(true)), rsaEngine));
+        }
+        var curve = keyType == CredentialKeyType.EcdsaP384 ? ECCurve.NamedCurves.nistP384 : ECCurve.NamedCurves.nistP256;
+        using var ecdsa = ECDsa.Create(curve);
+        var ecRequest = new CertificateRequest(subject, ecdsa, keyType == CredentialKeyType.EcdsaP384 ? HashAlgorithmName.SHA384 : HashAlgorithmName.SHA256);
+        AddServerExtensions(ecRequest, san, X509KeyUsageFlags.DigitalSignature);
+        using var ecWithKey = ecRequest.CreateSelfSigned(notBefore, notAfter);
+        var ecLeaf = X509CertificateLoader.LoadCertificate(ecWithKey.RawData);
+        return new ServerCertificate(ecLeaf, [], EcdsaServerKey.Create(ecdsa));
+    }
+
+    private static void AddServerExtensions(CertificateRequest request, SubjectAlternativeNameBuilder san, X509KeyUsageFlags usage)
+    {
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, critical: true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+    }
+
+    /// <summary>Reads a PEM bundle of trust anchors (client CAs).</summary>
+    public static X509Certificate2Collection LoadTrustAnchors(string path)
+    {
+        var anchors = new X509Certificate2Collection();
+        try
+        {
+            anchors.ImportFromPemFile(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new ConfigurationException($"client CA file '{path}': {ex.Message}", ex);
+        }
+        if (anchors.Count == 0)
+            throw new ConfigurationException($"client CA file '{path}' holds no PEM certificate");
+        return anchors;
+    }
+}

@@ -1,0 +1,118 @@
+namespace Brisk.Server.Hosting;
+
+/// <summary>
+/// The server's command-line contract. Each flag maps to a configuration key, so every option is also a
+/// configuration key. Repeatable flags (--listen, --cert/--key pairs) become indexed keys. Unknown flags
+/// or missing values are reported as one-line errors, never as stack traces.
+/// </summary>
+public static class CommandLine
+{
+    private static readonly Dictionary<string, string> SingleValued = new(StringComparer.Ordinal)
+    {
+        ["--client-auth"] = "ClientAuth",
+        ["--client-ca"] = "ClientCa",
+        ["--responder"] = "Responder",
+        ["--ciphers"] = "Ciphers",
+        ["--groups"] = "Groups",
+        ["--tls-versions"] = "TlsVersions",
+        ["--alpn"] = "Alpn",
+        ["--handshake-timeout"] = "HandshakeTimeout",
+        ["--drain-timeout"] = "DrainTimeout",
+        ["--record-crypto"] = "RecordCrypto",
+        ["--rsa-engine"] = "RsaEngine",
+        ["--backlog"] = "Backlog",
+    };
+
+    public const string Usage = """
+        usage: Brisk.Server [options]
+          --listen IP:PORT            accept on this endpoint (repeatable; default 127.0.0.1:8443)
+          --cert FILE --key FILE      PEM certificate (chain) and private key (repeatable in pairs;
+                                      default: generated in-memory RSA-2048 and ECDSA P-256 for localhost)
+          --client-auth MODE          none | optional | require
+          --client-ca FILE            PEM trust anchors for client certificates
+          --responder NAME            http | echo
+          --ciphers LIST              IANA suite names, comma-separated, in preference order
+          --groups LIST               x25519,secp256r1,secp384r1 in preference order
+          --tls-versions LIST         1.2
+          --alpn LIST                 ALPN protocols, e.g. http/1.1
+          --handshake-timeout SPAN    e.g. 00:00:10 or 10s (default 10s)
+          --drain-timeout SPAN        graceful shutdown bound (default 5s)
+          --record-crypto NAME        managed (default: Brisk's intrinsics kernels) | system
+          --rsa-engine NAME           system
+        Every option is also a configuration key (appsettings.json, BRISK_* environment variables).
+        """;
+
+    /// <summary>
+    /// Turns the arguments into configuration key/value pairs. Returns false with a one-line
+    /// <paramref name="error"/> for anything malformed.
+    /// </summary>
+    public static bool TryParse(IReadOnlyList<string> args, out Dictionary<string, string?> settings, out string? error, out bool helpRequested)
+    {
+        settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        error = null;
+        helpRequested = false;
+        int listenCount = 0, certCount = 0, keyCount = 0;
+        for (int i = 0; i < args.Count; i++)
+        {
+            string flag = args[i];
+            string? inlineValue = null;
+            int eq = flag.IndexOf('=');
+            if (flag.StartsWith("--", StringComparison.Ordinal) && eq > 0)
+            {
+                inlineValue = flag[(eq + 1)..];
+                flag = flag[..eq];
+            }
+            if (flag is "--help" or "-h")
+            {
+                helpRequested = true;
+                return true;
+            }
+            if (!flag.StartsWith("--", StringComparison.Ordinal))
+            {
+                error = $"unexpected argument '{args[i]}' (see --help)";
+                return false;
+            }
+            if (flag is not ("--listen" or "--cert" or "--key") && !SingleValued.ContainsKey(flag))
+            {
+                error = $"unknown option {flag} (see --help)";
+                return false;
+            }
+            string? value = inlineValue;
+            if (value is null)
+            {
+                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    error = $"option {flag} needs a value";
+                    return false;
+                }
+                value = args[++i];
+            }
+            switch (flag)
+            {
+                case "--listen":
+                    settings[$"Listen:{listenCount++}"] = value;
+                    break;
+                case "--cert":
+                    settings[$"Certificates:{certCount++}:Cert"] = value;
+                    break;
+                case "--key":
+                    settings[$"Certificates:{keyCount++}:Key"] = value;
+                    break;
+                default:
+                    if (!SingleValued.TryGetValue(flag, out var key))
+                    {
+                        error = $"unknown option {flag} (see --help)";
+                        return false;
+                    }
+                    settings[key] = value;
+                    break;
+            }
+        }
+        if (certCount != keyCount)
+        {
+            error = $"--cert and --key must come in pairs (got {certCount} --cert and {keyCount} --key)";
+            return false;
+        }
+        return true;
+    }
+}

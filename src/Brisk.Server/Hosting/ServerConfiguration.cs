@@ -1,0 +1,222 @@
+using System.Globalization;
+using System.Net;
+using Brisk.Crypto.Aead;
+using Brisk.Crypto.KeyExchange;
+using Brisk.Crypto.Rsa;
+using Brisk.Server.Responders;
+using Brisk.Tls;
+using Brisk.Tls.Credentials;
+
+namespace Brisk.Server.Hosting;
+
+/// <summary>The validated, ready-to-use server configuration built from <see cref="BriskServerOptions"/>.</summary>
+public sealed class ServerConfiguration
+{
+    public required IReadOnlyList<IPEndPoint> Endpoints { get; init; }
+
+    public required TlsServerOptions Tls { get; init; }
+
+    public required IResponder Responder { get; init; }
+
+    public required TimeSpan HandshakeTimeout { get; init; }
+
+    public required TimeSpan DrainTimeout { get; init; }
+
+    public required int Backlog { get; init; }
+
+    /// <summary>The record encryption provider and, for the managed kernels, the CPU path in use (logged at start).</summary>
+    public string RecordCryptoDescription => Tls.RecordCrypto is ManagedAeadProvider managed ? $"managed ({managed.PathName})" : Tls.RecordCrypto.Name;
+
+    /// <summary>True when the certificates were generated in memory for development.</summary>
+    public bool UsesDevelopmentCertificates { get; init; }
+
+    /// <summary>
+    /// Validates every option and loads the files. Throws <see cref="ConfigurationException"/> with a
+    /// one-line message naming the key or file and the problem.
+    /// </summary>
+    public static ServerConfiguration Build(BriskServerOptions options)
+    {
+        var endpoints = (options.Listen.Count == 0 ? ["127.0.0.1:8443"] : options.Listen)
+            .Select(ParseEndpoint).ToList();
+
+        IRsaEngine rsaEngine = options.RsaEngine.ToLowerInvariant() switch
+        {
+            "system" or "auto" => SystemRsaEngine.Instance,
+            var other => throw new ConfigurationException($"RsaEngine: unknown engine '{other}' (available: system)"),
+        };
+
+        IAeadProvider recordCrypto = options.RecordCrypto.ToLowerInvariant() switch
+        {
+            "system" => SystemAeadProvider.Instance,
+            "managed" => ManagedAeadProvider.Default,
+            var other => throw new ConfigurationException($"RecordCrypto: unknown provider '{other}' (managed, system)"),
+        };
+
+        bool development = options.Certificates.Count == 0;
+        List<ServerCertificate> certificates;
+        if (development)
+        {
+            certificates =
+            [
+                CertificateLoader.CreateDevelopmentCertificate(CredentialKeyType.Rsa, rsaEngine),
+                CertificateLoader.CreateDevelopmentCertificate(CredentialKeyType.EcdsaP256, rsaEngine),
+            ];
+        }
+        else
+        {
+            certificates = [];
+            for (int i = 0; i < options.Certificates.Count; i++)
+            {
+                var pair = options.Certificates[i];
+                if (string.IsNullOrWhiteSpace(pair.Cert) || string.IsNullOrWhiteSpace(pair.Key))
+                    throw new ConfigurationException($"Certificates:{i}: both Cert and Key are required");
+                certificates.Add(CertificateLoader.LoadPem(pair.Cert, pair.Key, rsaEngine));
+            }
+        }
+
+        var clientAuth = options.ClientAuth.ToLowerInvariant() switch
+        {
+            "none" => ClientAuthenticationMode.None,
+            "optional" => ClientAuthenticationMode.Optional,
+            "require" or "required" => ClientAuthenticationMode.Require,
+            var other => throw new ConfigurationException($"ClientAuth: '{other}' is not one of none, optional, require"),
+        };
+        var anchors = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        if (clientAuth != ClientAuthenticationMode.None)
+        {
+            if (string.IsNullOrWhiteSpace(options.ClientCa))
+                throw new ConfigurationException("ClientCa: client authentication needs --client-ca FILE with the trusted CAs");
+            anchors = CertificateLoader.LoadTrustAnchors(options.ClientCa);
+        }
+
+        var (enable12, enable13) = ParseVersions(options.TlsVersions);
+        var (suites12, suites13) = ParseCiphers(options.Ciphers);
+        var groups = ParseGroups(options.Groups);
+        var keyExchange = new LibCryptoKeyExchangeProvider();
+        foreach (var group in groups)
+        {
+            if (!keyExchange.IsSupported(group))
+                throw new ConfigurationException($"Groups: {group} is not available from the system libcrypto");
+        }
+
+        if (enable13 && suites13.Count == 0)
+            throw new ConfigurationException("Ciphers: TLS 1.3 is enabled but no TLS 1.3 suite is");
+        if (enable12 && !suites12.Any(s => certificates.Any(c => s.IsUsableWith(c.KeyType))))
+            throw new ConfigurationException("Ciphers: no enabled TLS 1.2 suite can be served by the configured certificates");
+
+        IResponder responder = options.Responder.ToLowerInvariant() switch
+        {
+            "http" => new HttpResponder(),
+            "echo" => new EchoResponder(),
+            var other => throw new ConfigurationException($"Responder: unknown responder '{other}' (http, echo)"),
+        };
+        var alpn = string.IsNullOrWhiteSpace(options.Alpn)
+            ? (responder is HttpResponder ? ["http/1.1"] : [])
+            : options.Alpn.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+
+        return new ServerConfiguration
+        {
+            Endpoints = endpoints,
+            Responder = responder,
+            HandshakeTimeout = ParseDuration("HandshakeTimeout", options.HandshakeTimeout),
+            DrainTimeout = ParseDuration("DrainTimeout", options.DrainTimeout),
+            Backlog = options.Backlog > 0 ? options.Backlog : throw new ConfigurationException("Backlog: must be positive"),
+            UsesDevelopmentCertificates = development,
+            Tls = new TlsServerOptions
+            {
+                Certificates = certificates,
+                Tls12CipherSuites = suites12,
+                Tls13CipherSuites = suites13,
+                Groups = groups,
+                EnableTls12 = enable12,
+                EnableTls13 = enable13,
+                ApplicationProtocols = alpn,
+                ClientAuthentication = clientAuth,
+                ClientTrustAnchors = anchors,
+                KeyExchange = keyExchange,
+                RecordCrypto = recordCrypto,
+            },
+        };
+    }
+
+    private static IPEndPoint ParseEndpoint(string text)
+    {
+        if (!IPEndPoint.TryParse(text, out var endpoint) || endpoint.Port is < 0 or > 65535 || !text.Contains(':'))
+            throw new ConfigurationException($"Listen: '{text}' is not IP:PORT");
+        return endpoint;
+    }
+
+    internal static TimeSpan ParseDuration(string key, string text)
+    {
+        text = text.Trim();
+        TimeSpan value;
+        if (text.EndsWith("ms", StringComparison.OrdinalIgnoreCase) && double.TryParse(text[..^2], NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
+            value = TimeSpan.FromMilliseconds(ms);
+        else if (text.EndsWith('s') && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var s))
+            value = TimeSpan.FromSeconds(s);
+        else if (text.EndsWith('m') && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var m))
+            value = TimeSpan.FromMinutes(m);
+        else if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value))
+            throw new ConfigurationException($"{key}: '{text}' is not a duration (e.g. 10s, 500ms, 00:00:10)");
+        if (value <= TimeSpan.Zero)
+            throw new ConfigurationException($"{key}: must be positive");
+        return value;
+    }
+
+    private static (bool Tls12, bool Tls13) ParseVersions(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            return (true, true);
+        bool tls12 = false, tls13 = false;
+        foreach (var version in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            switch (version)
+            {
+                case "1.2": tls12 = true; break;
+                case "1.3": tls13 = true; break;
+                case "1.0" or "1.1" or "ssl3": throw new ConfigurationException($"TlsVersions: {version} is insecure and not supported");
+                default: throw new ConfigurationException($"TlsVersions: unknown version '{version}' (1.2, 1.3)");
+            }
+        }
+        if (!tls12 && !tls13)
+            throw new ConfigurationException("TlsVersions: no version enabled");
+        return (tls12, tls13);
+    }
+
+    private static (List<CipherSuiteInfo> Tls12, List<CipherSuiteInfo> Tls13) ParseCiphers(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            return (CipherSuites.Tls12Default.ToList(), CipherSuites.Tls13Default.ToList());
+        var tls12 = new List<CipherSuiteInfo>();
+        var tls13 = new List<CipherSuiteInfo>();
+        foreach (var name in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!CipherSuites.TryFind(name, out var suite))
+                throw new ConfigurationException($"Ciphers: '{name}' is not a supported suite (IANA names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)");
+            (suite.IsTls13 ? tls13 : tls12).Add(suite);
+        }
+        // A list naming only TLS 1.2 suites leaves the TLS 1.3 defaults on (and vice versa): the two sets are
+        // chosen independently, as OpenSSL's -cipher and -ciphersuites are.
+        return (tls12.Count > 0 ? tls12 : CipherSuites.Tls12Default.ToList(), tls13.Count > 0 ? tls13 : CipherSuites.Tls13Default.ToList());
+    }
+
+    private static List<NamedGroup> ParseGroups(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            return [NamedGroup.X25519, NamedGroup.Secp256r1, NamedGroup.Secp384r1];
+        var groups = new List<NamedGroup>();
+        foreach (var name in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            NamedGroup group = name.ToLowerInvariant() switch
+            {
+                "x25519" => NamedGroup.X25519,
+                "secp256r1" or "p-256" or "prime256v1" => NamedGroup.Secp256r1,
+                "secp384r1" or "p-384" => NamedGroup.Secp384r1,
+                _ => throw new ConfigurationException($"Groups: unknown group '{name}' (x25519, secp256r1, secp384r1)"),
+            };
+            if (!groups.Contains(group))
+                groups.Add(group);
+        }
+        return groups;
+    }
+}

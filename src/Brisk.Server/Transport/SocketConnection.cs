@@ -1,0 +1,181 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Brisk.Server.Transport;
+
+/// <summary>
+/// One accepted socket exposed as a pair of pipes. The transport knows nothing about TLS: it moves bytes
+/// from the socket into <see cref="Transport"/>.Input and from <see cref="Transport"/>.Output to the socket.
+///
+/// Buffer ownership: the receive loop rents from the input pipe's pool only after a zero-byte receive says
+/// data is ready, so an idle connection holds no pooled buffer (as Kestrel's SocketConnection does).
+/// The send loop returns memory to the output pipe as soon as the socket accepted it.
+/// </summary>
+internal sealed class SocketConnection : IAsyncDisposable
+{
+    private const int MinimumReceiveBufferSize = 4096;
+
+    private readonly Socket _socket;
+    private readonly Pipe _input;
+    private readonly Pipe _output;
+    private readonly CancellationTokenSource _closed = new();
+    private Task? _receiveTask;
+    private Task? _sendTask;
+    private int _disposed;
+
+    public SocketConnection(Socket socket, PipeOptions inputOptions, PipeOptions outputOptions)
+    {
+        _socket = socket;
+        _input = new Pipe(inputOptions);
+        _output = new Pipe(outputOptions);
+        Transport = new DuplexPipe(_input.Reader, _output.Writer);
+        RemoteEndPoint = socket.RemoteEndPoint as IPEndPoint;
+        LocalEndPoint = socket.LocalEndPoint as IPEndPoint;
+    }
+
+    /// <summary>The protocol side: read what the peer sent, write what goes to the peer.</summary>
+    public IDuplexPipe Transport { get; }
+
+    public IPEndPoint? RemoteEndPoint { get; }
+
+    public IPEndPoint? LocalEndPoint { get; }
+
+    /// <summary>The first reason the connection ended (reset, peer closed, aborted), for logs. Set once.</summary>
+    public string? CloseReason => Volatile.Read(ref _closeReason);
+
+    private string? _closeReason;
+
+    public void Start()
+    {
+        _receiveTask = ReceiveLoopAsync();
+        _sendTask = SendLoopAsync();
+    }
+
+    /// <summary>Aborts both directions at once (used on shutdown and on fatal protocol errors after the alert was flushed).</summary>
+    public void Abort(string reason)
+    {
+        SetCloseReason(reason);
+        try { _closed.Cancel(); } catch (ObjectDisposedException) { }
+        try { _socket.Shutdown(SocketShutdown.Both); } catch { /* already gone */ }
+        _socket.Close(0);
+    }
+
+    private void SetCloseReason(string reason) => Interlocked.CompareExchange(ref _closeReason, reason, null);
+
+    private async Task ReceiveLoopAsync()
+    {
+        var writer = _input.Writer;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                // Wait for readability without holding a buffer.
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _closed.Token).ConfigureAwait(false);
+                var memory = writer.GetMemory(MinimumReceiveBufferSize);
+                int received = await _socket.ReceiveAsync(memory, SocketFlags.None, _closed.Token).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    SetCloseReason("peer closed");
+                    break;
+                }
+                writer.Advance(received);
+                var flush = await writer.FlushAsync().ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled)
+                    break;
+            }
+        }
+        catch (OperationCanceledException) { SetCloseReason("aborted"); }
+        catch (ObjectDisposedException) { SetCloseReason("aborted"); }
+        catch (SocketException ex) when (IsConnectionLoss(ex.SocketErrorCode))
+        {
+            SetCloseReason("reset");
+            error = new IOException("connection reset by peer", ex);
+        }
+        catch (SocketException ex)
+        {
+            SetCloseReason(ex.SocketErrorCode.ToString());
+            error = ex;
+        }
+        await writer.CompleteAsync(error).ConfigureAwait(false);
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var reader = _output.Reader;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                try
+                {
+                    if (!buffer.IsEmpty)
+                    {
+                        if (buffer.IsSingleSegment)
+                        {
+                            await SendAllAsync(buffer.First).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            foreach (var segment in buffer)
+                                await SendAllAsync(segment).ConfigureAwait(false);
+                        }
+                    }
+                }
+                finally
+                {
+                    reader.AdvanceTo(buffer.End);
+                }
+                if (result.IsCompleted || result.IsCanceled)
+                    break;
+            }
+            // The protocol side finished writing: half-close so the peer sees EOF after the last record.
+            try { _socket.Shutdown(SocketShutdown.Send); } catch (SocketException) { } catch (ObjectDisposedException) { }
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            SetCloseReason(ex is SocketException se ? se.SocketErrorCode.ToString() : "aborted");
+            await reader.CompleteAsync(ex).ConfigureAwait(false);
+            // Nobody can receive what we send: stop reading too, so the protocol side ends.
+            try { _closed.Cancel(); } catch (ObjectDisposedException) { }
+        }
+    }
+
+    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            int sent = await _socket.SendAsync(data, SocketFlags.None, _closed.Token).ConfigureAwait(false);
+            data = data[sent..];
+        }
+    }
+
+    private static bool IsConnectionLoss(SocketError error) =>
+        error is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown or SocketError.OperationAborted;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        // Let the send loop flush what the protocol wrote (e.g. a final alert), bounded, then close.
+        if (_sendTask is not null)
+            await Task.WhenAny(_sendTask, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        Abort("closed");
+        if (_receiveTask is not null)
+            await _receiveTask.ConfigureAwait(false);
+        if (_sendTask is not null)
+            await Task.WhenAny(_sendTask, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+        _closed.Dispose();
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+        public PipeWriter Output { get; } = output;
+    }
+}

@@ -1,0 +1,434 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Brisk.Crypto.Hashing;
+using Brisk.Crypto.KeyExchange;
+using Brisk.Tls.Codec;
+using Brisk.Tls.Credentials;
+using Brisk.Tls.KeySchedule;
+using Brisk.Tls.Messages;
+using Brisk.Tls.Protocol;
+
+namespace Brisk.Tls.Handshake;
+
+/// <summary>
+/// The TLS 1.3 server handshake (RFC 8446 §2, §4), full handshake with (EC)DHE:
+/// ClientHello → [HelloRetryRequest → ClientHello] → ServerHello, {EncryptedExtensions},
+/// {CertificateRequest}, {Certificate}, {CertificateVerify}, {Finished} → {Certificate},
+/// {CertificateVerify}, {Finished}. One method per step, called in order. Secrets move through the key
+/// schedule's phase types (early → handshake → application) and each phase is erased when the next begins.
+/// </summary>
+internal sealed class Tls13ServerHandshake : IDisposable
+{
+    private const string ServerSignatureContext = "TLS 1.3, server CertificateVerify";
+    private const string ClientSignatureContext = "TLS 1.3, client CertificateVerify";
+
+    private enum State
+    {
+        ExpectSecondClientHello,
+        ExpectClientCertificate,
+        ExpectCertificateVerify,
+        ExpectFinished,
+        Complete,
+    }
+
+    private readonly TlsServerConnection _connection;
+    private readonly TlsServerOptions _options;
+    private ClientHello _clientHello;
+    private HandshakeTranscript _transcript = new();
+    private State _state;
+    private CipherSuiteInfo _suite = null!;
+    private ServerCertificate _certificate = null!;
+    private SignatureScheme _signatureScheme;
+    private NamedGroup _group;
+    private string? _applicationProtocol;
+    private bool _sentChangeCipherSpec;
+    private Tls13HandshakeSecrets? _handshakeSecrets;
+    private Tls13ApplicationSecrets? _applicationSecrets;
+    private X509Certificate2? _clientCertificate;
+
+    public Tls13ServerHandshake(TlsServerConnection connection, ClientHello clientHello, ReadOnlySpan<byte> clientHelloMessage)
+    {
+        _connection = connection;
+        _options = connection.Options;
+        _clientHello = clientHello;
+        _transcript.Append(clientHelloMessage);
+    }
+
+    private HashKind Hash => _suite.Hash == HashAlgorithmName.SHA384 ? HashKind.Sha384 : HashKind.Sha256;
+
+    /// <summary>While true, the connection drops undecryptable records: 0-RTT data the server declined (RFC 8446 §4.2.10).</summary>
+    public bool SkippingEarlyData { get; private set; }
+
+    /// <summary>
+    /// Step 1 (RFC 8446 §4.1.1): negotiate suite, group, certificate and ALPN from the first ClientHello, then
+    /// either ask for another key share (HelloRetryRequest) or send the server's flight.
+    /// </summary>
+    public async ValueTask ProcessFirstClientHelloAsync(CancellationToken cancellationToken)
+    {
+        CheckClientHello(_clientHello);
+        _suite = SelectSuite(_clientHello);
+        (_certificate, _signatureScheme) = SelectCertificate(_clientHello);
+        _applicationProtocol = Tls12ServerHandshake.SelectApplicationProtocol(_clientHello.AlpnProtocols, _options.ApplicationProtocols);
+        // RFC 8446 §4.2.10: 0-RTT is never accepted; its records are skipped until the handshake keys decrypt.
+        SkippingEarlyData = _clientHello.EarlyData;
+
+        var share = SelectKeyShare(_clientHello, out var groupForRetry);
+        if (share is null)
+        {
+            _group = groupForRetry;
+            await SendHelloRetryRequestAsync(cancellationToken).ConfigureAwait(false);
+            _state = State.ExpectSecondClientHello;
+            return;
+        }
+        _group = (NamedGroup)share.Group;
+        await SendServerFlightAsync(share, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask HandleMessageAsync(HandshakeType type, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        var body = message[HandshakeHeader.Length..];
+        switch (_state, type)
+        {
+            case (State.ExpectSecondClientHello, HandshakeType.ClientHello):
+                await ProcessSecondClientHelloAsync(message, cancellationToken).ConfigureAwait(false);
+                break;
+            case (State.ExpectClientCertificate, HandshakeType.Certificate):
+                ReadClientCertificate(body.Span);
+                _transcript.Append(message.Span);
+                _state = _clientCertificate is not null ? State.ExpectCertificateVerify : State.ExpectFinished;
+                break;
+            case (State.ExpectCertificateVerify, HandshakeType.CertificateVerify):
+                ReadClientCertificateVerify(body.Span);
+                _transcript.Append(message.Span);
+                _state = State.ExpectFinished;
+                break;
+            case (State.ExpectFinished, HandshakeType.Finished):
+                ReadClientFinished(body.Span);
+                _transcript.Append(message.Span);
+                _state = State.Complete;
+                _connection.CompleteTls13Handshake(_applicationSecrets!, _suite);
+                _applicationSecrets = null; // owned by the connection now (KeyUpdate)
+                break;
+            default:
+                throw new TlsProtocolException(AlertDescription.UnexpectedMessage, $"unexpected {type} while {_state}");
+        }
+    }
+
+    /// <summary>
+    /// RFC 8446 §5 / Appendix D.4: a plaintext change_cipher_spec of one byte 0x01 may arrive at any time
+    /// before the client's Finished (middlebox compatibility) and is dropped.
+    /// </summary>
+    public void HandleChangeCipherSpec()
+    {
+        if (_state == State.Complete)
+            throw new TlsProtocolException(AlertDescription.UnexpectedMessage, "ChangeCipherSpec after Finished");
+    }
+
+    private static void CheckClientHello(ClientHello hello)
+    {
+        // RFC 8446 §4.1.2: legacy_compression_methods must be exactly [null].
+        if (hello.CompressionMethods is not [0])
+            throw new TlsProtocolException(AlertDescription.IllegalParameter, "TLS 1.3 ClientHello must offer only null compression");
+        // RFC 8446 §9.2: certificate authentication needs signature_algorithms; (EC)DHE needs both of these.
+        if (hello.SignatureAlgorithms is null)
+            throw new TlsProtocolException(AlertDescription.MissingExtension, "TLS 1.3 ClientHello without signature_algorithms");
+        if (hello.SupportedGroups is null || hello.KeyShares is null)
+            throw new TlsProtocolException(AlertDescription.MissingExtension, "TLS 1.3 ClientHello without supported_groups or key_share");
+
+        // RFC 8446 §4.2.8: each share's group must be listed in supported_groups, at most one share per group.
+        var seen = new HashSet<ushort>();
+        foreach (var share in hello.KeyShares)
+        {
+            if (!seen.Add(share.Group))
+                throw new TlsProtocolException(AlertDescription.IllegalParameter, $"duplicate key share for group 0x{share.Group:x4}");
+            if (Array.IndexOf(hello.SupportedGroups, share.Group) < 0)
+                throw new TlsProtocolException(AlertDescription.IllegalParameter, $"key share for group 0x{share.Group:x4} not in supported_groups");
+        }
+    }
+
+    private CipherSuiteInfo SelectSuite(ClientHello hello)
+    {
+        foreach (var suite in _options.Tls13CipherSuites)
+        {
+            if (Array.IndexOf(hello.CipherSuites, suite.Suite) >= 0)
+                return suite;
+        }
+        throw new TlsProtocolException(AlertDescription.HandshakeFailure, "no TLS 1.3 cipher suite in common");
+    }
+
+    /// <summary>The certificate for the client's signature_algorithms (RFC 8446 §4.4.2.2), preferring one that matches SNI.</summary>
+    private (ServerCertificate, SignatureScheme) SelectCertificate(ClientHello hello)
+    {
+        var offered = hello.SignatureAlgorithms!;
+        (ServerCertificate, SignatureScheme)? fallback = null;
+        foreach (var certificate in _options.Certificates)
+        {
+            if (!certificate.TryChooseSignatureScheme(offered, tls13: true, out var scheme))
+                continue;
+            if (hello.ServerName is null || certificate.MatchesHostName(hello.ServerName))
+                return (certificate, scheme);
+            fallback ??= (certificate, scheme);
+        }
+        return fallback ?? throw new TlsProtocolException(AlertDescription.HandshakeFailure, "no certificate for the client's signature_algorithms");
+    }
+
+    /// <summary>
+    /// Picks the client's share for the first group in server preference that it sent (clients such as
+    /// Chromium offer X25519MLKEM768 first; unknown groups are passed over). With no usable share, returns
+    /// null and the group to ask for in a HelloRetryRequest.
+    /// </summary>
+    private KeyShareEntry? SelectKeyShare(ClientHello hello, out NamedGroup groupForRetry)
+    {
+        groupForRetry = default;
+        foreach (var group in _options.Groups)
+        {
+            var share = hello.KeyShares!.FirstOrDefault(s => s.Group == (ushort)group);
+            if (share is not null)
+                return share;
+        }
+        foreach (var group in _options.Groups)
+        {
+            if (Array.IndexOf(hello.SupportedGroups!, (ushort)group) >= 0)
+            {
+                groupForRetry = group;
+                return null;
+            }
+        }
+        throw new TlsProtocolException(AlertDescription.HandshakeFailure, "no key exchange group in common");
+    }
+
+    /// <summary>RFC 8446 §4.1.4: HelloRetryRequest, and the transcript restarts with message_hash(ClientHello1).</summary>
+    private async ValueTask SendHelloRetryRequestAsync(CancellationToken cancellationToken)
+    {
+        Span<byte> clientHello1Hash = stackalloc byte[Hash.HashLength()];
+        _transcript.Hash(_suite.Hash, clientHello1Hash);
+        var restarted = new HandshakeTranscript();
+        Span<byte> messageHash = stackalloc byte[Tls13Transcript.MessageHashLength(Hash)];
+        Tls13Transcript.MessageHash(Hash, clientHello1Hash, messageHash);
+        restarted.Append(messageHash);
+        _transcript.Dispose();
+        _transcript = restarted;
+
+        using var flight = new TlsWriter(256);
+        new ServerHello
+        {
+            LegacyVersion = ProtocolVersion.Tls12,
+            Random = ServerHello.HelloRetryRequestRandom.ToArray(),
+            SessionId = _clientHello.LegacySessionId,
+            CipherSuite = _suite.Suite,
+            SupportedVersion = ProtocolVersion.Tls13,
+            HelloRetryRequestSelectedGroup = (ushort)_group,
+        }.Write(flight);
+        _transcript.Append(flight.WrittenSpan);
+        _connection.Records.Write(ContentType.Handshake, flight.WrittenSpan);
+        WriteCompatibilityChangeCipherSpec();
+        await _connection.FlushHandshakeAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// RFC 8446 §4.1.2: the second ClientHello may differ from the first only in key_share (now one share
+    /// for the group we asked for), early_data (removed), cookie, pre_shared_key and padding.
+    /// </summary>
+    private async ValueTask ProcessSecondClientHelloAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        var second = ClientHello.Parse(message.Span[HandshakeHeader.Length..]);
+        var first = _clientHello;
+        if (second.SupportedVersions is null || Array.IndexOf(second.SupportedVersions, ProtocolVersion.Tls13) < 0)
+            throw new TlsProtocolException(AlertDescription.IllegalParameter, "second ClientHello dropped TLS 1.3");
+        if (!second.Random.AsSpan().SequenceEqual(first.Random) ||
+            !second.LegacySessionId.AsSpan().SequenceEqual(first.LegacySessionId) ||
+            !second.CipherSuites.AsSpan().SequenceEqual(first.CipherSuites) ||
+            !SameList(second.SupportedGroups, first.SupportedGroups) ||
+            !SameList(second.SignatureAlgorithms, first.SignatureAlgorithms) ||
+            second.ServerName != first.ServerName ||
+            second.EarlyData)
+            throw new TlsProtocolException(AlertDescription.IllegalParameter, "second ClientHello changed more than the key share");
+        CheckClientHello(second);
+        if (second.KeyShares is not [var share] || share.Group != (ushort)_group)
+            throw new TlsProtocolException(AlertDescription.IllegalParameter, "second ClientHello does not carry exactly the requested key share");
+
+        _clientHello = second;
+        SkippingEarlyData = false;
+        _transcript.Append(message.Span);
+        await SendServerFlightAsync(share, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool SameList<T>(T[]? a, T[]? b) => a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
+
+    /// <summary>
+    /// Step 2: ServerHello in the clear, then under the handshake keys EncryptedExtensions,
+    /// [CertificateRequest], Certificate, CertificateVerify and Finished — one write.
+    /// </summary>
+    private async ValueTask SendServerFlightAsync(KeyShareEntry clientShare, CancellationToken cancellationToken)
+    {
+        var info = _connection.Info;
+        info.CipherSuite = _suite.Suite;
+        info.Group = _group;
+        info.ServerName = _clientHello.ServerName;
+        info.ApplicationProtocol = _applicationProtocol;
+
+        byte[] sharedSecret = new byte[_group.SharedSecretLength()];
+        byte[] serverShare;
+        using (var ephemeral = _options.KeyExchange.Generate(_group))
+        {
+            if (!ephemeral.TryDeriveSharedSecret(clientShare.KeyExchange, sharedSecret))
+                throw new TlsProtocolException(AlertDescription.IllegalParameter, "invalid key share from the client");
+            serverShare = ephemeral.PublicKey.ToArray();
+        }
+
+        var records = _connection.Records;
+        using var flight = new TlsWriter(4096);
+        var serverRandom = RandomNumberGenerator.GetBytes(ServerHello.RandomLength);
+        new ServerHello
+        {
+            LegacyVersion = ProtocolVersion.Tls12,
+            Random = serverRandom,
+            SessionId = _clientHello.LegacySessionId, // RFC 8446 §4.1.3: echo legacy_session_id
+            CipherSuite = _suite.Suite,
+            SupportedVersion = ProtocolVersion.Tls13,
+            KeyShare = new KeyShareEntry((ushort)_group, serverShare),
+        }.Write(flight);
+        _transcript.Append(flight.WrittenSpan);
+        records.Write(ContentType.Handshake, flight.WrittenSpan);
+        WriteCompatibilityChangeCipherSpec();
+
+        try
+        {
+            Span<byte> transcriptHash = stackalloc byte[Hash.HashLength()];
+            _transcript.Hash(_suite.Hash, transcriptHash);
+            using (var early = Tls13EarlySecrets.WithoutPsk(Hash))
+                _handshakeSecrets = early.ToHandshake(sharedSecret, transcriptHash);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(sharedSecret);
+        }
+        records.SetProtection(_handshakeSecrets.CreateServerProtection(_options.RecordCrypto, _suite.Aead));
+        _connection.SetReadProtection(_handshakeSecrets.CreateClientProtection(_options.RecordCrypto, _suite.Aead));
+
+        flight.Reset();
+        new EncryptedExtensions
+        {
+            ServerNameAcknowledged = _clientHello.ServerName is not null,
+            AlpnProtocol = _applicationProtocol is null ? null : Encoding.ASCII.GetBytes(_applicationProtocol),
+        }.Write(flight);
+        bool requestCertificate = _options.ClientAuthentication != ClientAuthenticationMode.None;
+        if (requestCertificate)
+        {
+            new CertificateRequestTls13
+            {
+                SignatureAlgorithms = SignatureSchemes.ClientAuthenticationTls13,
+                CertificateAuthorities = _options.ClientTrustAnchors.Count > 0
+                    ? _options.ClientTrustAnchors.Select(c => c.SubjectName.RawData).ToArray()
+                    : null,
+            }.Write(flight);
+        }
+        new CertificateTls13 { CertificateList = _certificate.ChainDer.Select(der => new CertificateEntry(der)).ToList() }.Write(flight);
+        _transcript.Append(flight.WrittenSpan);
+        int beforeVerify = flight.Length;
+        await WriteServerCertificateVerifyAsync(flight, cancellationToken).ConfigureAwait(false);
+        _transcript.Append(flight.WrittenSpan[beforeVerify..]);
+
+        int beforeFinished = flight.Length;
+        WriteServerFinished(flight);
+        _transcript.Append(flight.WrittenSpan[beforeFinished..]);
+        records.Write(ContentType.Handshake, flight.WrittenSpan);
+
+        // Application secrets come from the transcript through the server Finished (RFC 8446 §7.1).
+        Span<byte> throughServerFinished = stackalloc byte[Hash.HashLength()];
+        _transcript.Hash(_suite.Hash, throughServerFinished);
+        _applicationSecrets = _handshakeSecrets.ToApplication(throughServerFinished);
+        records.SetProtection(_applicationSecrets.CreateServerProtection(_options.RecordCrypto, _suite.Aead));
+        await _connection.FlushHandshakeAsync(cancellationToken).ConfigureAwait(false);
+
+        _state = requestCertificate ? State.ExpectClientCertificate : State.ExpectFinished;
+    }
+
+    /// <summary>RFC 8446 Appendix D.4: in compatibility mode (non-empty session id) one dummy change_cipher_spec follows our first flight.</summary>
+    private void WriteCompatibilityChangeCipherSpec()
+    {
+        if (_sentChangeCipherSpec || _clientHello.LegacySessionId.Length == 0)
+            return;
+        _connection.Records.Write(ContentType.ChangeCipherSpec, [1]);
+        _sentChangeCipherSpec = true;
+    }
+
+    /// <summary>RFC 8446 §4.4.3: sign 64 spaces, the context string, a zero byte and the transcript hash.</summary>
+    private async ValueTask WriteServerCertificateVerifyAsync(TlsWriter flight, CancellationToken cancellationToken)
+    {
+        var content = BuildSignedContent(ServerSignatureContext);
+        var signature = new byte[_certificate.Key.MaxSignatureLength];
+        int length = await _certificate.Key.SignAsync(_signatureScheme, content, signature, cancellationToken).ConfigureAwait(false);
+        new CertificateVerify { SignatureScheme = _signatureScheme, Signature = signature.AsSpan(0, length).ToArray() }.Write(flight);
+    }
+
+    private byte[] BuildSignedContent(string context)
+    {
+        int hashLength = Hash.HashLength();
+        var content = new byte[64 + context.Length + 1 + hashLength];
+        content.AsSpan(0, 64).Fill(0x20);
+        Encoding.ASCII.GetBytes(context, content.AsSpan(64));
+        content[64 + context.Length] = 0;
+        _transcript.Hash(_suite.Hash, content.AsSpan(64 + context.Length + 1));
+        return content;
+    }
+
+    private void WriteServerFinished(TlsWriter flight)
+    {
+        Span<byte> transcriptHash = stackalloc byte[Hash.HashLength()];
+        _transcript.Hash(_suite.Hash, transcriptHash);
+        Span<byte> verifyData = stackalloc byte[Hash.HashLength()];
+        _handshakeSecrets!.ComputeServerFinished(transcriptHash, verifyData);
+        Finished.Write(flight, verifyData);
+    }
+
+    /// <summary>Step 3 (when requested): the client's Certificate (RFC 8446 §4.4.2, §4.4.2.4).</summary>
+    private void ReadClientCertificate(ReadOnlySpan<byte> body)
+    {
+        var certificate = CertificateTls13.Parse(body);
+        // RFC 8446 §4.4.2: in the main handshake the request context is empty, so must the echo be.
+        if (certificate.CertificateRequestContext.Length != 0)
+            throw new TlsProtocolException(AlertDescription.IllegalParameter, "client Certificate with a request context");
+        if (certificate.CertificateList.Count == 0)
+        {
+            // RFC 8446 §4.4.2.4: certificate_required when the server requires one.
+            if (_options.ClientAuthentication == ClientAuthenticationMode.Require)
+                throw new TlsProtocolException(AlertDescription.CertificateRequired, "client certificate required but none sent");
+            return;
+        }
+        var chain = certificate.CertificateList.Select(e => e.CertData).ToArray();
+        _clientCertificate = ClientCertificateValidator.Validate(chain, _options.ClientTrustAnchors, _options.Time.GetUtcNow());
+    }
+
+    /// <summary>Step 4: the client's signature over the transcript with its own context string (RFC 8446 §4.4.3).</summary>
+    private void ReadClientCertificateVerify(ReadOnlySpan<byte> body)
+    {
+        var verify = CertificateVerify.Parse(body);
+        if (Array.IndexOf(SignatureSchemes.ClientAuthenticationTls13, verify.SignatureScheme) < 0)
+            throw new TlsProtocolException(AlertDescription.IllegalParameter, $"CertificateVerify uses {verify.SignatureScheme}, which was not offered");
+        var content = BuildSignedContent(ClientSignatureContext);
+        if (!SignatureSchemes.Verify(_clientCertificate!, verify.SignatureScheme, content, verify.Signature))
+            throw new TlsProtocolException(AlertDescription.DecryptError, "client CertificateVerify signature does not verify");
+        _connection.Info.ClientIdentity = ClientCertificateValidator.DescribeIdentity(_clientCertificate!);
+    }
+
+    /// <summary>Step 5: the client's Finished, compared in constant time (RFC 8446 §4.4.4).</summary>
+    private void ReadClientFinished(ReadOnlySpan<byte> body)
+    {
+        var finished = Finished.Parse(body, Hash.HashLength());
+        Span<byte> transcriptHash = stackalloc byte[Hash.HashLength()];
+        _transcript.Hash(_suite.Hash, transcriptHash);
+        if (!_applicationSecrets!.VerifyClientFinished(transcriptHash, finished.VerifyData))
+            throw new TlsProtocolException(AlertDescription.DecryptError, "client Finished does not verify");
+        _handshakeSecrets?.Dispose();
+        _handshakeSecrets = null;
+    }
+
+    public void Dispose()
+    {
+        _handshakeSecrets?.Dispose();
+        _applicationSecrets?.Dispose();
+        _transcript.Dispose();
+    }
+}

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using Brisk.Server.Tests.Infrastructure;
+
+namespace Brisk.Server.Tests;
+
+/// <summary>The server's command-line contract, run as the real process (the built Brisk.Server.dll).</summary>
+public sealed class CommandLineTests
+{
+    private static string ServerDll => Path.Combine(AppContext.BaseDirectory, "Brisk.Server.dll");
+
+    private static Task<ToolResult> RunServerAsync(params string[] arguments) =>
+        ExternalTool.RunAsync("dotnet", [ServerDll, .. arguments], timeout: TimeSpan.FromSeconds(30));
+
+    [Theory]
+    [InlineData(new[] { "--bogus" }, "unknown option --bogus")]
+    [InlineData(new[] { "--listen" }, "option --listen needs a value")]
+    [InlineData(new[] { "--listen", "nonsense" }, "Listen: 'nonsense' is not IP:PORT")]
+    [InlineData(new[] { "--cert", "/nonexistent/cert.pem", "--key", "/nonexistent/key.pem" }, "certificate file '/nonexistent/cert.pem'")]
+    [InlineData(new[] { "--cert", "/nonexistent/cert.pem" }, "--cert and --key must come in pairs")]
+    [InlineData(new[] { "--client-auth", "sometimes" }, "ClientAuth: 'sometimes' is not one of none, optional, require")]
+    [InlineData(new[] { "--client-auth", "require" }, "ClientCa: client authentication needs --client-ca FILE")]
+    [InlineData(new[] { "--responder", "gopher" }, "Responder: unknown responder 'gopher'")]
+    [InlineData(new[] { "--ciphers", "TLS_RSA_WITH_RC4_128_SHA" }, "Ciphers: 'TLS_RSA_WITH_RC4_128_SHA' is not a supported suite")]
+    [InlineData(new[] { "--groups", "ffdhe2048" }, "Groups: unknown group 'ffdhe2048'")]
+    [InlineData(new[] { "--tls-versions", "1.0" }, "TlsVersions: 1.0 is insecure and not supported")]
+    [InlineData(new[] { "--handshake-timeout", "soon" }, "HandshakeTimeout: 'soon' is not a duration")]
+    public async Task Bad_options_give_one_line_and_nonzero_exit(string[] arguments, string expected)
+    {
+        var result = await RunServerAsync(arguments);
+        Assert.NotEqual(0, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(expected, line);
+        Assert.DoesNotContain("   at ", result.All); // no stack trace
+    }
+
+    [Fact]
+    public async Task Key_that_does_not_match_its_certificate_is_refused()
+    {
+        var pki = TestCertificates.Instance;
+        var result = await RunServerAsync("--cert", pki.ServerRsaCert, "--key", pki.ClientRsaKey);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("does not match the certificate", result.StandardError);
+    }
+
+    [Fact]
+    public async Task Starts_prints_listening_and_stops_on_sigterm()
+    {
+        if (!ExternalTool.Require("openssl"))
+            return;
+        var pki = TestCertificates.Instance;
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { ServerDll, "--listen", "127.0.0.1:0", "--cert", pki.ServerEcdsaCert, "--key", pki.ServerEcdsaKey, "--responder", "http" })
+            info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        string? listening = null;
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            while (listening is null)
+            {
+                var line = await process.StandardOutput.ReadLineAsync(cts.Token);
+                Assert.NotNull(line);
+                if (line.StartsWith("listening on ", StringComparison.Ordinal))
+                    listening = line["listening on ".Length..];
+            }
+        }
+        var result = await ExternalTool.RunAsync("openssl",
+            ["s_client", "-connect", listening, "-tls1_2", "-ign_eof"], OpenSslClientRequest);
+        Assert.Contains("brisk TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", result.StandardOutput);
+
+        // SIGTERM: the host stops accepting and exits cleanly within the drain bound.
+        Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+        using var exitWait = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await process.WaitForExitAsync(exitWait.Token);
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    private const string OpenSslClientRequest = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+
+    [Fact]
+    public async Task Help_lists_the_contract()
+    {
+        var result = await RunServerAsync("--help");
+        Assert.Equal(0, result.ExitCode);
+        foreach (var flag in new[] { "--listen", "--cert", "--key", "--client-auth", "--client-ca", "--responder", "--ciphers", "--groups", "--tls-versions" })
+            Assert.Contains(flag, result.StandardOutput);
+    }
+}
