@@ -146,6 +146,18 @@ internal static class ExtensionCodec
         writer.EndVector(list);
     }
 
+    /// <summary>
+    /// Rejects extension_data left over after the extension's structure (decode_error). The message text is
+    /// only built on failure: formatting the type name on every extension would cost more than parsing it.
+    /// </summary>
+    public static void ExpectEnd(ref TlsReader data, ExtensionType type)
+    {
+        if (!data.IsEmpty)
+        {
+            TlsProtocolException.ThrowDecodeError($"{data.Remaining} trailing byte(s) in extension {type}");
+        }
+    }
+
     /// <summary>RFC 8446 §4.2.10 / RFC 7627 §5.1 etc.: extensions whose extension_data MUST be empty.</summary>
     public static void ExpectEmpty(ref TlsReader data, ExtensionType type)
     {

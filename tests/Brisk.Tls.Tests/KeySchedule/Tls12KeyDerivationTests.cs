@@ -61,6 +61,20 @@ public class Tls12KeyDerivationTests
     }
 
     [Fact]
+    public void Prf_through_the_system_hmac_baseline_gives_the_same_bytes()
+    {
+        byte[] brisk = new byte[148], system = new byte[148];
+        Tls12Prf.PHash<HmacSha384>(GenericSecret, "test label"u8, GenericSeed, default, brisk);
+        Tls12Prf.PHash<SystemHmacSha384>(GenericSecret, "test label"u8, GenericSeed, default, system);
+        Assert.Equal(system, brisk);
+        brisk = new byte[100];
+        system = new byte[100];
+        Tls12Prf.PHash<HmacSha256>(GenericSecret, "test label"u8, GenericSeed, default, brisk);
+        Tls12Prf.PHash<SystemHmacSha256>(GenericSecret, "test label"u8, GenericSeed, default, system);
+        Assert.Equal(system, brisk);
+    }
+
+    [Fact]
     public void Prf_seed_split_in_two_equals_the_concatenated_seed()
     {
         byte[] joined = new byte[77], split = new byte[77];
