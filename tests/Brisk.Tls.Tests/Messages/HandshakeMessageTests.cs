@@ -134,17 +134,6 @@ public class HandshakeMessageTests
     }
 
     [Fact]
-    public void Message_hash_wraps_the_first_client_hello_hash()
-    {
-        byte[] hash = Enumerable.Repeat((byte)0xAB, 32).ToArray();
-        byte[] viaWriter = Encode(w => MessageHash.Write(w, hash));
-        Assert.Equal([254, 0, 0, 32, .. hash], viaWriter);
-        byte[] viaSpan = new byte[36];
-        Assert.Equal(36, MessageHash.Write(viaSpan, hash));
-        Assert.Equal(viaWriter, viaSpan);
-    }
-
-    [Fact]
     public void Parsed_fields_match_what_was_written()
     {
         var ticket = NewSessionTicketTls13.Parse(Body(Encode(Cases["NewSessionTicket13"].Write), HandshakeType.NewSessionTicket));
