@@ -3,8 +3,11 @@ using Brisk.Tls.Protocol;
 
 namespace Brisk.Tls.Messages;
 
-/// <summary>Which ClientKeyExchange body shape was parsed or is to be written.</summary>
-public enum ClientKeyExchangeKind
+/// <summary>
+/// Which ClientKeyExchange body shape was parsed or is to be written. (Not to be confused with
+/// <see cref="Brisk.Tls.KeyExchangeAlgorithm"/>, the suite table's key exchange; qualify when both are in scope.)
+/// </summary>
+public enum KeyExchangeAlgorithm
 {
     /// <summary>EncryptedPreMasterSecret: opaque&lt;0..2^16-1&gt; (RFC 5246 §7.4.7.1).</summary>
     Rsa,
@@ -20,7 +23,7 @@ public enum ClientKeyExchangeKind
 /// </summary>
 public sealed class ClientKeyExchange
 {
-    public required ClientKeyExchangeKind Kind { get; init; }
+    public required KeyExchangeAlgorithm Algorithm { get; init; }
 
     public required byte[] ExchangeKeys { get; init; }
 
@@ -30,7 +33,7 @@ public sealed class ClientKeyExchange
         // The ciphertext length is public; its validity is decided in constant time by the RSA code.
         byte[] encrypted = reader.ReadVector16().ToArray();
         reader.ExpectEnd("ClientKeyExchange");
-        return new ClientKeyExchange { Kind = ClientKeyExchangeKind.Rsa, ExchangeKeys = encrypted };
+        return new ClientKeyExchange { Algorithm = KeyExchangeAlgorithm.Rsa, ExchangeKeys = encrypted };
     }
 
     public static ClientKeyExchange ParseEcdhe(ReadOnlySpan<byte> body)
@@ -38,13 +41,13 @@ public sealed class ClientKeyExchange
         var reader = new TlsReader(body);
         byte[] point = reader.ReadVector8(minLength: 1).ToArray();
         reader.ExpectEnd("ClientKeyExchange");
-        return new ClientKeyExchange { Kind = ClientKeyExchangeKind.Ecdhe, ExchangeKeys = point };
+        return new ClientKeyExchange { Algorithm = KeyExchangeAlgorithm.Ecdhe, ExchangeKeys = point };
     }
 
     public void Write(TlsWriter writer)
     {
         int message = HandshakeHeader.Begin(writer, HandshakeType.ClientKeyExchange);
-        if (Kind == ClientKeyExchangeKind.Rsa)
+        if (Algorithm == KeyExchangeAlgorithm.Rsa)
         {
             writer.WriteVector16(ExchangeKeys);
         }

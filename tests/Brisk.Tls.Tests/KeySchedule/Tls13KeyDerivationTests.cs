@@ -202,7 +202,7 @@ public class Tls13KeyDerivationTests
         Assert.Equal(record.Length, written);
         Assert.Equal("hello"u8.ToArray(), Tls13KeyScheduleTests.Open(reader, record, ContentType.ApplicationData));
 
-        var header = new Records.RecordHeader(ContentType.ApplicationData, 0x0303, record.Length - 5);
+        var header = new Brisk.Tls.Records.RecordHeader(ContentType.ApplicationData, 0x0303, record.Length - 5);
         Assert.False(generation0Reader.TryOpen(header, record.AsSpan(5), new byte[record.Length], out _, out _));
     }
 
@@ -299,7 +299,7 @@ public class Tls13RecordProtectionTests
             var key = new byte[suite.KeyLength];
             var iv = new byte[12];
             Tls13KeyDerivation.TrafficKeys(hash, suite.Aead, handshake.ServerTrafficSecret, key, iv);
-            using var reader = new Records.RecordProtection(SystemAeadProvider.Instance.Create(suite.Aead, key), iv, Records.RecordNonceScheme.Tls13);
+            using var reader = new Brisk.Tls.Records.RecordProtection(SystemAeadProvider.Instance.Create(suite.Aead, key), iv, Brisk.Tls.Records.RecordNonceScheme.Tls13);
 
             for (int i = 0; i < 3; i++)
             {

@@ -56,10 +56,10 @@ public class HandshakeMessageTests
         ["ServerHelloDone"] = new(HandshakeType.ServerHelloDone, ServerHelloDone.Instance.Write, b => ServerHelloDone.Parse(b).Write),
         ["EndOfEarlyData"] = new(HandshakeType.EndOfEarlyData, EndOfEarlyData.Instance.Write, b => EndOfEarlyData.Parse(b).Write),
         ["ClientKeyExchangeRsa"] = new(HandshakeType.ClientKeyExchange,
-            new ClientKeyExchange { Kind = ClientKeyExchangeKind.Rsa, ExchangeKeys = Der1[..256] }.Write,
+            new ClientKeyExchange { Algorithm = Brisk.Tls.Messages.KeyExchangeAlgorithm.Rsa, ExchangeKeys = Der1[..256] }.Write,
             b => ClientKeyExchange.ParseRsa(b).Write),
         ["ClientKeyExchangeEcdhe"] = new(HandshakeType.ClientKeyExchange,
-            new ClientKeyExchange { Kind = ClientKeyExchangeKind.Ecdhe, ExchangeKeys = Der1[..32] }.Write,
+            new ClientKeyExchange { Algorithm = Brisk.Tls.Messages.KeyExchangeAlgorithm.Ecdhe, ExchangeKeys = Der1[..32] }.Write,
             b => ClientKeyExchange.ParseEcdhe(b).Write),
         ["CertificateVerify"] = new(HandshakeType.CertificateVerify,
             new CertificateVerify { SignatureScheme = SignatureScheme.RsaPssRsaeSha256, Signature = Der1[..256] }.Write,
@@ -161,7 +161,7 @@ public class HandshakeMessageTests
         Assert.Equal([Der2], request.CertificateAuthorities!);
 
         var keyExchange = ClientKeyExchange.ParseRsa(Body(Encode(Cases["ClientKeyExchangeRsa"].Write), HandshakeType.ClientKeyExchange));
-        Assert.Equal(ClientKeyExchangeKind.Rsa, keyExchange.Kind);
+        Assert.Equal(Brisk.Tls.Messages.KeyExchangeAlgorithm.Rsa, keyExchange.Algorithm);
         Assert.Equal(Der1[..256], keyExchange.ExchangeKeys);
     }
 
