@@ -20,6 +20,7 @@ public static class CommandLine
         ["--drain-timeout"] = "DrainTimeout",
         ["--record-crypto"] = "RecordCrypto",
         ["--rsa-engine"] = "RsaEngine",
+        ["--rsa-batch-wait"] = "RsaBatchWait",
         ["--backlog"] = "Backlog",
     };
 
@@ -38,7 +39,11 @@ public static class CommandLine
           --handshake-timeout SPAN    e.g. 00:00:10 or 10s (default 10s)
           --drain-timeout SPAN        graceful shutdown bound (default 5s)
           --record-crypto NAME        managed (default: Brisk's intrinsics kernels) | system
-          --rsa-engine NAME           system
+          --rsa-engine NAME           auto (default) | system | multibuffer | native | fiat
+          --rsa-batch-wait SPAN       longest wait to fill RSA batch lanes (default 0)
+        Key tool:
+          keygen --batch N --bits B --out DIR   a Fiat key family: one modulus, N small exponents,
+                                                N self-signed certificates for localhost
         Every option is also a configuration key (appsettings.json, BRISK_* environment variables).
         """;
 
