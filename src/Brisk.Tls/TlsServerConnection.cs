@@ -37,6 +37,7 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
     private int _warningAlerts;
     private bool _closeNotifyReceived;
     private bool _fatalAlertSent;
+    private bool _peerFatalAlert;
     private Tls13ApplicationSecrets? _tls13Secrets;
     private CipherSuiteInfo? _tls13Suite;
     private bool _earlyDataSkipDone;
@@ -363,7 +364,13 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
         catch (PeerAlertException ex)
         {
             if (!_closeNotifyReceived)
+            {
+                // An error alert ends the connection at once (RFC 8446 §6.2): the application sees an error,
+                // not a clean end of input, and nothing more is sent.
                 LogConnectionClosed(_logger, ConnectionId, ex.Message);
+                _peerFatalAlert = true;
+                error = new IOException(ex.Message, ex);
+            }
         }
         catch (TlsProtocolException ex)
         {
@@ -526,7 +533,8 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
                     break;
             }
             // The application finished: close_notify (RFC 5246 §7.2.1, RFC 8446 §6.1), then end the transport.
-            await SendAlertAsync(AlertLevel.Warning, AlertDescription.CloseNotify, cancellationToken).ConfigureAwait(false);
+            if (!_peerFatalAlert)
+                await SendAlertAsync(AlertLevel.Warning, AlertDescription.CloseNotify, cancellationToken).ConfigureAwait(false);
             await application.CompleteAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
@@ -544,16 +552,26 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
         if (_fatalAlertSent)
             return;
         TerminatingAlert ??= description;
+        await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            await SendAlertAsync(AlertLevel.Fatal, description, CancellationToken.None).ConfigureAwait(false);
+            if (_fatalAlertSent)
+                return;
+            // The flag and the close happen under the write lock, so the application pump cannot slip a
+            // record in after the alert.
+            _fatalAlertSent = true;
+            _records.Write(ContentType.Alert, [(byte)AlertLevel.Fatal, (byte)description]);
+            await _records.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
         {
             // The transport is already gone; nothing more to tell the peer.
         }
-        _fatalAlertSent = true;
-        await _transport.Output.CompleteAsync().ConfigureAwait(false);
+        finally
+        {
+            await _transport.Output.CompleteAsync().ConfigureAwait(false);
+            _writeLock.Release();
+        }
     }
 
     private async ValueTask SendAlertAsync(AlertLevel level, AlertDescription description, CancellationToken cancellationToken)

@@ -205,7 +205,8 @@ public sealed class ServerConfiguration
             return (CipherSuites.Tls12Default.ToList(), CipherSuites.Tls13Default.ToList());
         var tls12 = new List<CipherSuiteInfo>();
         var tls13 = new List<CipherSuiteInfo>();
-        foreach (var name in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        // Commas, or colons as in OpenSSL's cipher strings.
+        foreach (var name in text.Split([',', ':'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!CipherSuites.TryFind(name, out var suite))
                 throw new ConfigurationException($"Ciphers: '{name}' is not a supported suite (IANA names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)");
