@@ -129,7 +129,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             active.Established = true;
             LogEstablished(_logger, connectionId, tls.Info.VersionName, tls.Info.CipherSuite.ToString(),
                 tls.Info.Group?.ToString() ?? "rsa", tls.Info.ServerName ?? "-", tls.Info.ApplicationProtocol ?? "-",
-                tls.Info.ClientIdentity?.Subject ?? "-");
+                tls.Info.ClientIdentity is { } client ? $"{client.Subject} sha256={client.Sha256Thumbprint} san=[{string.Join(",", client.SubjectAlternativeNames)}]" : "-");
             var pump = tls.RunAsync(active.Aborted.Token);
             var application = _configuration.Responder.RunAsync(tls.Info, tls.Application, active.Aborted.Token);
             await Task.WhenAll(pump, application).ConfigureAwait(false);
