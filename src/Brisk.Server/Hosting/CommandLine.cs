@@ -21,6 +21,9 @@ public static class CommandLine
         ["--record-crypto"] = "RecordCrypto",
         ["--rsa-engine"] = "RsaEngine",
         ["--backlog"] = "Backlog",
+        ["--tickets"] = "Tickets",
+        ["--ticket-key-file"] = "TicketKeyFile",
+        ["--session-cache-size"] = "SessionCacheSize",
     };
 
     public const string Usage = """
@@ -39,6 +42,10 @@ public static class CommandLine
           --drain-timeout SPAN        graceful shutdown bound (default 5s)
           --record-crypto NAME        managed (default: Brisk's intrinsics kernels) | system
           --rsa-engine NAME           system
+          --tickets on|off            session tickets, TLS 1.2 and 1.3 (default on)
+          --ticket-key-file FILE      shared ticket keys, one hex/base64 key per line, newest
+                                      first (default: in-memory keys rotated hourly)
+          --session-cache-size N      TLS 1.2 session-ID cache entries (default 20000; 0: off)
         Every option is also a configuration key (appsettings.json, BRISK_* environment variables).
         """;
 
