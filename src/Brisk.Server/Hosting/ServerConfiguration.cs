@@ -178,7 +178,8 @@ public sealed class ServerConfiguration
         }
         else if (tickets)
         {
-            ring = TicketKeyRing.CreateRotating(aead, TimeProvider.System);
+            // A key seals for an hour, then keeps opening for a ticket lifetime, so every ticket lives its full lifetime.
+            ring = TicketKeyRing.CreateRotating(aead, TimeProvider.System, TicketKeyRing.DefaultRotation, TicketKeyRing.DefaultRotation + lifetime);
         }
         if (options.SessionCacheSize < 0)
             throw new ConfigurationException("SessionCacheSize: must be 0 (off) or positive");
