@@ -471,18 +471,28 @@ internal sealed class Tls12ServerHandshake : IDisposable
             var state = ticketKeys.TryOpenSession(ticket, out bool sealedWithNewestKey);
             if (state is not null)
             {
-                if (IsResumable(state))
+                if (IsResumableOrDispose(state))
                     return (state, !sealedWithNewestKey);
-                state.Dispose();
             }
         }
-        if (_options.SessionCache?.TryGet(_clientHello.LegacySessionId) is { } cached)
-        {
-            if (IsResumable(cached))
-                return (cached, false);
-            cached.Dispose();
-        }
+        if (_options.SessionCache?.TryGet(_clientHello.LegacySessionId) is { } cached && IsResumableOrDispose(cached))
+            return (cached, false);
         return null;
+    }
+
+    private bool IsResumableOrDispose(SessionState state)
+    {
+        bool resumable = false;
+        try
+        {
+            resumable = IsResumable(state);
+            return resumable;
+        }
+        finally
+        {
+            if (!resumable)
+                state.Dispose();
+        }
     }
 
     private bool IsResumable(SessionState state)
