@@ -196,6 +196,21 @@ public sealed class ResumptionTests : IDisposable
         Assert.DoesNotContain("brisk TLSv1.3", resumed.StandardOutput);
     }
 
+    [Theory]
+    [InlineData("NORMAL:-VERS-ALL:+VERS-TLS1.3")]
+    [InlineData("NORMAL:-VERS-ALL:+VERS-TLS1.2")]
+    [InlineData("NORMAL:-VERS-ALL:+VERS-TLS1.2:%NO_TICKETS")]
+    public async Task GnuTls_resumes(string priority)
+    {
+        if (!ExternalTool.Require("gnutls-cli"))
+            return;
+        await using var server = await ServerFixture.StartAsync();
+        // -r: a full handshake, then a second connection resuming its session (a ticket, or the session ID with %NO_TICKETS).
+        var result = await ExternalTool.RunAsync("gnutls-cli",
+            ["--insecure", "--resume", "--port", server.Port.ToString(), "--priority", priority, "localhost"], "");
+        Assert.True(result.StandardOutput.Contains("*** This is a resumed session"), result.ToString());
+    }
+
     private static int CountOf(string text, string value)
     {
         int count = 0;
