@@ -10,6 +10,8 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["keygen", .. var keygenArgs])
+            return KeyGenerator.Run(keygenArgs);
         if (!CommandLine.TryParse(args, out var settings, out var error, out bool help))
         {
             Console.Error.WriteLine($"brisk: {error}");

@@ -588,7 +588,19 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
         _handshakeMessages.Dispose();
         _readProtection?.Dispose();
         await _writeLock.WaitAsync().ConfigureAwait(false);
-        try { _records.Dispose(); } finally { _writeLock.Release(); }
+        try
+        {
+            _records.Dispose();
+            // Nothing more will be written or read: end both transport directions, so the transport sends
+            // FIN and lets go of the connection even when the handshake ended without an alert (peer gone,
+            // timeout), instead of waiting for output that never comes.
+            await _transport.Output.CompleteAsync().ConfigureAwait(false);
+            await _transport.Input.CompleteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
         if (_applicationInput is not null)
         {
             await _applicationInput.Writer.CompleteAsync().ConfigureAwait(false);

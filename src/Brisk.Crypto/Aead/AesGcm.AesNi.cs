@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using X86Aes = System.Runtime.Intrinsics.X86.Aes;
@@ -8,8 +9,8 @@ namespace Brisk.Crypto.Aead;
 
 /// <summary>
 /// Hardware path: CTR over eight AES-NI blocks in flight, stitched with GHASH of eight blocks per
-/// reduction. When sealing, GHASH runs one group behind (over the ciphertext stored in the previous
-/// iteration) so it is independent of the AES rounds of the current group and the two overlap in the
+/// reduction. When sealing, GHASH runs one group behind (over the previous group's ciphertext, kept in
+/// registers) so it is independent of the AES rounds of the current group and the two overlap in the
 /// out-of-order core; when opening, GHASH reads the ciphertext group before its plaintext is stored
 /// (which also makes in-place opening safe).
 /// </summary>
@@ -19,25 +20,30 @@ internal sealed unsafe partial class ManagedAesGcm
 
     private void SealAesNi(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> associatedData)
     {
-        switch (_path)
+        var computed = _path switch
         {
-            case AeadPath.Avx512: Crypt<GhashGroup512>(nonce, plaintext, ciphertext, tag, associatedData, encrypt: true); break;
-            case AeadPath.Avx2: Crypt<GhashGroup256>(nonce, plaintext, ciphertext, tag, associatedData, encrypt: true); break;
-            default: Crypt<GhashGroup128>(nonce, plaintext, ciphertext, tag, associatedData, encrypt: true); break;
-        }
+            AeadPath.Avx512 => Crypt<GhashGroup512>(nonce, plaintext, ciphertext, associatedData, encrypt: true),
+            AeadPath.Avx2 => Crypt<GhashGroup256>(nonce, plaintext, ciphertext, associatedData, encrypt: true),
+            _ => Crypt<GhashGroup128>(nonce, plaintext, ciphertext, associatedData, encrypt: true),
+        };
+        computed.StoreUnsafe(ref MemoryMarshal.GetReference(tag));
     }
 
-    private void OpenAesNi(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, Span<byte> expectedTag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
+    /// <summary>Decrypts and reports whether the tag matched; the comparison is one 128-bit xor and test (constant time).</summary>
+    private bool OpenAesNi(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
-        switch (_path)
+        var computed = _path switch
         {
-            case AeadPath.Avx512: Crypt<GhashGroup512>(nonce, ciphertext, plaintext, expectedTag, associatedData, encrypt: false); break;
-            case AeadPath.Avx2: Crypt<GhashGroup256>(nonce, ciphertext, plaintext, expectedTag, associatedData, encrypt: false); break;
-            default: Crypt<GhashGroup128>(nonce, ciphertext, plaintext, expectedTag, associatedData, encrypt: false); break;
-        }
+            AeadPath.Avx512 => Crypt<GhashGroup512>(nonce, ciphertext, plaintext, associatedData, encrypt: false),
+            AeadPath.Avx2 => Crypt<GhashGroup256>(nonce, ciphertext, plaintext, associatedData, encrypt: false),
+            _ => Crypt<GhashGroup128>(nonce, ciphertext, plaintext, associatedData, encrypt: false),
+        };
+        var difference = computed ^ Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(tag));
+        return difference == Vector128<byte>.Zero;
     }
 
-    private void Crypt<TGroup>(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, Span<byte> output, Span<byte> tag, ReadOnlySpan<byte> associatedData, bool encrypt)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Vector128<byte> Crypt<TGroup>(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, Span<byte> output, ReadOnlySpan<byte> associatedData, bool encrypt)
         where TGroup : struct, IGhashGroup8
     {
         fixed (byte* keyMaterial = _keyMaterial)
@@ -45,7 +51,6 @@ internal sealed unsafe partial class ManagedAesGcm
         fixed (byte* src = input)
         fixed (byte* dst = output)
         fixed (byte* aad = associatedData)
-        fixed (byte* tagPtr = tag)
         {
             byte* roundKeys = keyMaterial + RoundKeysOffset;
             byte* powers = keyMaterial + PowersOffset;
@@ -72,8 +77,8 @@ internal sealed unsafe partial class ManagedAesGcm
             y = Tail(roundKeys, rounds, powers, y, counterBase, counter, src + done, dst + done, length - done,
                 (ulong)associatedData.Length * 8, (ulong)length * 8, encrypt);
 
-            GhashPclmul.StoreReversed(tagPtr, y);
-            Sse2.Store(tagPtr, Sse2.LoadVector128(tagPtr) ^ encryptedJ0);
+            // T = E(K, J0) xor S (SP 800-38D §7.1 step 6), S back in GCM byte order.
+            return GhashPclmul.Reversed(y) ^ encryptedJ0;
         }
     }
 
@@ -82,11 +87,13 @@ internal sealed unsafe partial class ManagedAesGcm
     private static Vector128<byte> CounterBlock(Vector128<uint> counterBase, uint counter)
         => Sse41.Insert(counterBase, BinaryPrimitives.ReverseEndianness(counter), 3).AsByte();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector128<ulong> EncryptGroups<TGroup>(byte* roundKeys, int rounds, byte* reversedPowers8, Vector128<ulong> y,
         Vector128<uint> counterBase, uint counter, byte* src, byte* dst, int groups)
         where TGroup : struct, IGhashGroup8
     {
         byte* lastRoundKey = roundKeys + 16 * rounds;
+        Vector128<byte> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
         for (int g = 0; g < groups; g++)
         {
             var k0 = Sse2.LoadVector128(roundKeys);
@@ -100,9 +107,10 @@ internal sealed unsafe partial class ManagedAesGcm
             var b7 = CounterBlock(counterBase, counter + 7) ^ k0;
             counter += 8;
 
-            // GHASH of the previous group's ciphertext: independent of this group's AES rounds.
+            // GHASH of the previous group's ciphertext, still in registers: independent of this group's
+            // AES rounds, so the out-of-order core runs both at once.
             if (g > 0)
-                y = TGroup.Hash8(y, dst - GroupBytes, reversedPowers8);
+                y = TGroup.Hash8(y, p0, p1, p2, p3, p4, p5, p6, p7, reversedPowers8);
 
             for (byte* k = roundKeys + 16; k < lastRoundKey; k += 16)
             {
@@ -117,20 +125,29 @@ internal sealed unsafe partial class ManagedAesGcm
                 b7 = X86Aes.Encrypt(b7, key);
             }
             var last = Sse2.LoadVector128(lastRoundKey);
-            Sse2.Store(dst, X86Aes.EncryptLast(b0, last ^ Sse2.LoadVector128(src)));
-            Sse2.Store(dst + 16, X86Aes.EncryptLast(b1, last ^ Sse2.LoadVector128(src + 16)));
-            Sse2.Store(dst + 32, X86Aes.EncryptLast(b2, last ^ Sse2.LoadVector128(src + 32)));
-            Sse2.Store(dst + 48, X86Aes.EncryptLast(b3, last ^ Sse2.LoadVector128(src + 48)));
-            Sse2.Store(dst + 64, X86Aes.EncryptLast(b4, last ^ Sse2.LoadVector128(src + 64)));
-            Sse2.Store(dst + 80, X86Aes.EncryptLast(b5, last ^ Sse2.LoadVector128(src + 80)));
-            Sse2.Store(dst + 96, X86Aes.EncryptLast(b6, last ^ Sse2.LoadVector128(src + 96)));
-            Sse2.Store(dst + 112, X86Aes.EncryptLast(b7, last ^ Sse2.LoadVector128(src + 112)));
+            p0 = X86Aes.EncryptLast(b0, last ^ Sse2.LoadVector128(src));
+            p1 = X86Aes.EncryptLast(b1, last ^ Sse2.LoadVector128(src + 16));
+            p2 = X86Aes.EncryptLast(b2, last ^ Sse2.LoadVector128(src + 32));
+            p3 = X86Aes.EncryptLast(b3, last ^ Sse2.LoadVector128(src + 48));
+            p4 = X86Aes.EncryptLast(b4, last ^ Sse2.LoadVector128(src + 64));
+            p5 = X86Aes.EncryptLast(b5, last ^ Sse2.LoadVector128(src + 80));
+            p6 = X86Aes.EncryptLast(b6, last ^ Sse2.LoadVector128(src + 96));
+            p7 = X86Aes.EncryptLast(b7, last ^ Sse2.LoadVector128(src + 112));
+            Sse2.Store(dst, p0);
+            Sse2.Store(dst + 16, p1);
+            Sse2.Store(dst + 32, p2);
+            Sse2.Store(dst + 48, p3);
+            Sse2.Store(dst + 64, p4);
+            Sse2.Store(dst + 80, p5);
+            Sse2.Store(dst + 96, p6);
+            Sse2.Store(dst + 112, p7);
             src += GroupBytes;
             dst += GroupBytes;
         }
-        return TGroup.Hash8(y, dst - GroupBytes, reversedPowers8);
+        return TGroup.Hash8(y, p0, p1, p2, p3, p4, p5, p6, p7, reversedPowers8);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector128<ulong> DecryptGroups<TGroup>(byte* roundKeys, int rounds, byte* reversedPowers8, Vector128<ulong> y,
         Vector128<uint> counterBase, uint counter, byte* src, byte* dst, int groups)
         where TGroup : struct, IGhashGroup8
@@ -190,6 +207,7 @@ internal sealed unsafe partial class ManagedAesGcm
     /// The last 0..127 bytes plus the length block (SP 800-38D §7.1 step 5), hashed with one reduction.
     /// The text is staged in a zero-padded stack buffer so the partial block needs no special case.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector128<ulong> Tail(byte* roundKeys, int rounds, byte* powers, Vector128<ulong> y, Vector128<uint> counterBase,
         uint counter, byte* src, byte* dst, int length, ulong aadBits, ulong textBits, bool encrypt)
     {

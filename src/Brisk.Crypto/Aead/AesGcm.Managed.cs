@@ -11,6 +11,7 @@ namespace Brisk.Crypto.Aead;
 /// E(K, J0) xor GHASH_H(A || pad || C || pad || len64(A) || len64(C)).
 /// Key material lives in one pinned array that <see cref="Dispose"/> zeroes.
 /// </summary>
+[SkipLocalsInit] // every stackalloc buffer here is written before it is read
 internal sealed unsafe partial class ManagedAesGcm : IAead
 {
     /// <summary>Powers H^1..H^16 kept for aggregated GHASH (one reduction per group of blocks).</summary>
@@ -40,6 +41,7 @@ internal sealed unsafe partial class ManagedAesGcm : IAead
 
         Span<byte> roundKeys = _keyMaterial.AsSpan(RoundKeysOffset, 15 * 16);
         Span<byte> h = stackalloc byte[16];
+        h.Clear(); // H = E(K, 0^128) is computed in place
         if (path == AeadPath.Portable)
         {
             AesPortable.ExpandKey(key, roundKeys);
@@ -80,12 +82,18 @@ internal sealed unsafe partial class ManagedAesGcm : IAead
     public bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
         CheckArguments(nonce, ciphertext.Length, plaintext.Length, tag.Length);
-        Span<byte> expectedTag = stackalloc byte[16];
+        bool authentic;
         if (_path == AeadPath.Portable)
+        {
+            Span<byte> expectedTag = stackalloc byte[16];
             OpenPortable(nonce, ciphertext, expectedTag, plaintext, associatedData);
+            authentic = CryptographicOperations.FixedTimeEquals(expectedTag, tag);
+        }
         else
-            OpenAesNi(nonce, ciphertext, expectedTag, plaintext, associatedData);
-        if (CryptographicOperations.FixedTimeEquals(expectedTag, tag))
+        {
+            authentic = OpenAesNi(nonce, ciphertext, tag, plaintext, associatedData);
+        }
+        if (authentic)
             return true;
         // Release no unauthenticated plaintext (SP 800-38D §7.2 step 8 returns FAIL only).
         plaintext.Clear();

@@ -12,6 +12,7 @@ namespace Brisk.Crypto.Aead;
 /// within each lane (§2.3's "diagonal" quarter rounds), and two independent sets are interleaved to hide
 /// the latency of the add-xor-rotate chain. Keystream is xored straight into the output.
 /// </summary>
+[SkipLocalsInit] // every stackalloc buffer here is written before it is read
 internal static unsafe class ChaCha20
 {
     public const int BlockSize = 64;
@@ -35,11 +36,18 @@ internal static unsafe class ChaCha20
     /// output = input xor keystream(state, counter from state[12]). Advances state[12] by the blocks used.
     /// <paramref name="input"/> and <paramref name="output"/> may be the same memory.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Xor(uint* state, byte* input, byte* output, int length, AeadPath path)
     {
         switch (path)
         {
             case AeadPath.Avx512:
+                while (length >= 16 * BlockSize)
+                {
+                    Blocks16Vector512(state, input, output);
+                    state[12] += 16;
+                    input += 16 * BlockSize; output += 16 * BlockSize; length -= 16 * BlockSize;
+                }
                 while (length >= 8 * BlockSize)
                 {
                     Blocks8Vector512(state, input, output);
@@ -51,6 +59,15 @@ internal static unsafe class ChaCha20
                 break;
             case AeadPath.Avx2:
             case AeadPath.AesNi:
+                if (path == AeadPath.Avx2)
+                {
+                    while (length >= 8 * BlockSize)
+                    {
+                        Blocks8Vector256(state, input, output);
+                        state[12] += 8;
+                        input += 8 * BlockSize; output += 8 * BlockSize; length -= 8 * BlockSize;
+                    }
+                }
                 while (length >= 4 * BlockSize)
                 {
                     if (path == AeadPath.Avx2) Blocks4Vector256(state, input, output);
@@ -77,7 +94,34 @@ internal static unsafe class ChaCha20
         }
     }
 
+    /// <summary>Largest length (including the 64-byte Poly1305 key block) one vector batch covers on <paramref name="path"/>.</summary>
+    public static int SingleBatchBytes(AeadPath path) => path switch
+    {
+        AeadPath.Avx512 => 8 * BlockSize,
+        AeadPath.Avx2 or AeadPath.AesNi => 4 * BlockSize,
+        _ => 0,
+    };
+
+    /// <summary>
+    /// Xors keystream from state[12] into <paramref name="buffer"/> (<paramref name="length"/> ≤
+    /// <see cref="SingleBatchBytes"/>, buffer at least that large) with one vector batch. Used for short
+    /// records: block 0 (the Poly1305 key, §2.6) and the text come out of the same batch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SingleBatchInPlace(uint* state, byte* buffer, int length, AeadPath path)
+    {
+        if (path == AeadPath.Avx512 && length > 4 * BlockSize)
+            Blocks8Vector512(state, buffer, buffer);
+        else if (path == AeadPath.Avx512)
+            Blocks4Vector512(state, buffer, buffer);
+        else if (path == AeadPath.Avx2)
+            Blocks4Vector256(state, buffer, buffer);
+        else
+            Blocks4Vector128(state, buffer, buffer);
+    }
+
     /// <summary>Partial batch: stage the input in a stack buffer, run one full vector batch on it, copy out.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TailWith(uint* state, byte* input, byte* output, int length, AeadPath path)
     {
         byte* staged = stackalloc byte[8 * BlockSize];
@@ -107,6 +151,7 @@ internal static unsafe class ChaCha20
     }
 
     /// <summary>One block function (§2.3) into 64 bytes of keystream.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BlockScalar(uint* state, byte* output)
     {
         uint x0 = state[0], x1 = state[1], x2 = state[2], x3 = state[3];
@@ -166,6 +211,7 @@ internal static unsafe class ChaCha20
         d = Vector128.Shuffle(d, Vector128.Create(1u, 2, 3, 0));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks4Vector128(uint* state, byte* input, byte* output)
     {
         var s0 = Vector128.Load(state);
@@ -230,6 +276,7 @@ internal static unsafe class ChaCha20
         c += d; b = Rotate(b ^ c, 7);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks4Vector256(uint* state, byte* input, byte* output)
     {
         var s0 = Vector256.Create(Vector128.Load(state));
@@ -269,6 +316,170 @@ internal static unsafe class ChaCha20
         (Vector256.Load(input + 96) ^ second23).Store(output + 96);
     }
 
+    // ---------------------------------------------------------------- Vector256, one block per 32-bit lane
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuarterRound(ref Vector256<uint> a, ref Vector256<uint> b, ref Vector256<uint> c, ref Vector256<uint> d)
+    {
+        a += b; d = Rotate(d ^ a, 16);
+        c += d; b = Rotate(b ^ c, 12);
+        a += b; d = Rotate(d ^ a, 8);
+        c += d; b = Rotate(b ^ c, 7);
+    }
+
+    /// <summary>Eight blocks, state word i of block b in lane b of vector i (as <see cref="Blocks16Vector512"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Blocks8Vector256(uint* state, byte* input, byte* output)
+    {
+        var counters = Vector256.Create(state[12]) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
+        var x0 = Vector256.Create(state[0]); var x1 = Vector256.Create(state[1]);
+        var x2 = Vector256.Create(state[2]); var x3 = Vector256.Create(state[3]);
+        var x4 = Vector256.Create(state[4]); var x5 = Vector256.Create(state[5]);
+        var x6 = Vector256.Create(state[6]); var x7 = Vector256.Create(state[7]);
+        var x8 = Vector256.Create(state[8]); var x9 = Vector256.Create(state[9]);
+        var x10 = Vector256.Create(state[10]); var x11 = Vector256.Create(state[11]);
+        var x12 = counters; var x13 = Vector256.Create(state[13]);
+        var x14 = Vector256.Create(state[14]); var x15 = Vector256.Create(state[15]);
+        for (int i = 0; i < 10; i++)
+        {
+            QuarterRound(ref x0, ref x4, ref x8, ref x12);
+            QuarterRound(ref x1, ref x5, ref x9, ref x13);
+            QuarterRound(ref x2, ref x6, ref x10, ref x14);
+            QuarterRound(ref x3, ref x7, ref x11, ref x15);
+            QuarterRound(ref x0, ref x5, ref x10, ref x15);
+            QuarterRound(ref x1, ref x6, ref x11, ref x12);
+            QuarterRound(ref x2, ref x7, ref x8, ref x13);
+            QuarterRound(ref x3, ref x4, ref x9, ref x14);
+        }
+        x0 += Vector256.Create(state[0]); x1 += Vector256.Create(state[1]);
+        x2 += Vector256.Create(state[2]); x3 += Vector256.Create(state[3]);
+        x4 += Vector256.Create(state[4]); x5 += Vector256.Create(state[5]);
+        x6 += Vector256.Create(state[6]); x7 += Vector256.Create(state[7]);
+        x8 += Vector256.Create(state[8]); x9 += Vector256.Create(state[9]);
+        x10 += Vector256.Create(state[10]); x11 += Vector256.Create(state[11]);
+        x12 += counters; x13 += Vector256.Create(state[13]);
+        x14 += Vector256.Create(state[14]); x15 += Vector256.Create(state[15]);
+
+        Transpose4(ref x0, ref x1, ref x2, ref x3);
+        Transpose4(ref x4, ref x5, ref x6, ref x7);
+        Transpose4(ref x8, ref x9, ref x10, ref x11);
+        Transpose4(ref x12, ref x13, ref x14, ref x15);
+        StoreLanes(input, output, 0, x0, x4, x8, x12);
+        StoreLanes(input, output, 1, x1, x5, x9, x13);
+        StoreLanes(input, output, 2, x2, x6, x10, x14);
+        StoreLanes(input, output, 3, x3, x7, x11, x15);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4(ref Vector256<uint> w0, ref Vector256<uint> w1, ref Vector256<uint> w2, ref Vector256<uint> w3)
+    {
+        var a = Avx2.UnpackLow(w0, w1);
+        var b = Avx2.UnpackHigh(w0, w1);
+        var c = Avx2.UnpackLow(w2, w3);
+        var d = Avx2.UnpackHigh(w2, w3);
+        w0 = Avx2.UnpackLow(a.AsUInt64(), c.AsUInt64()).AsUInt32();
+        w1 = Avx2.UnpackHigh(a.AsUInt64(), c.AsUInt64()).AsUInt32();
+        w2 = Avx2.UnpackLow(b.AsUInt64(), d.AsUInt64()).AsUInt32();
+        w3 = Avx2.UnpackHigh(b.AsUInt64(), d.AsUInt64()).AsUInt32();
+    }
+
+    /// <summary>Lane 0 of the four word groups is block k, lane 1 is block 4 + k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreLanes(byte* input, byte* output, int k, Vector256<uint> g0, Vector256<uint> g1, Vector256<uint> g2, Vector256<uint> g3)
+    {
+        int o = k * BlockSize;
+        (Vector256.Load(input + o) ^ Avx2.Permute2x128(g0, g1, 0x20).AsByte()).Store(output + o);
+        (Vector256.Load(input + o + 32) ^ Avx2.Permute2x128(g2, g3, 0x20).AsByte()).Store(output + o + 32);
+        (Vector256.Load(input + o + 256) ^ Avx2.Permute2x128(g0, g1, 0x31).AsByte()).Store(output + o + 256);
+        (Vector256.Load(input + o + 288) ^ Avx2.Permute2x128(g2, g3, 0x31).AsByte()).Store(output + o + 288);
+    }
+
+    // ---------------------------------------------------------------- Vector512, one block per 32-bit lane
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuarterRound(ref Vector512<uint> a, ref Vector512<uint> b, ref Vector512<uint> c, ref Vector512<uint> d)
+    {
+        a += b; d = Avx512F.RotateLeft(d ^ a, 16);
+        c += d; b = Avx512F.RotateLeft(b ^ c, 12);
+        a += b; d = Avx512F.RotateLeft(d ^ a, 8);
+        c += d; b = Avx512F.RotateLeft(b ^ c, 7);
+    }
+
+    /// <summary>
+    /// Sixteen blocks with state word i of block b in lane b of vector i: the quarter rounds of §2.3 need no
+    /// shuffles at all, and a 16×16 transpose (32-bit then 128-bit steps) puts the keystream in block order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Blocks16Vector512(uint* state, byte* input, byte* output)
+    {
+        var counters = Vector512.Create(state[12]) + Vector512.Create(0u, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var x0 = Vector512.Create(state[0]); var x1 = Vector512.Create(state[1]);
+        var x2 = Vector512.Create(state[2]); var x3 = Vector512.Create(state[3]);
+        var x4 = Vector512.Create(state[4]); var x5 = Vector512.Create(state[5]);
+        var x6 = Vector512.Create(state[6]); var x7 = Vector512.Create(state[7]);
+        var x8 = Vector512.Create(state[8]); var x9 = Vector512.Create(state[9]);
+        var x10 = Vector512.Create(state[10]); var x11 = Vector512.Create(state[11]);
+        var x12 = counters; var x13 = Vector512.Create(state[13]);
+        var x14 = Vector512.Create(state[14]); var x15 = Vector512.Create(state[15]);
+        for (int i = 0; i < 10; i++)
+        {
+            QuarterRound(ref x0, ref x4, ref x8, ref x12);
+            QuarterRound(ref x1, ref x5, ref x9, ref x13);
+            QuarterRound(ref x2, ref x6, ref x10, ref x14);
+            QuarterRound(ref x3, ref x7, ref x11, ref x15);
+            QuarterRound(ref x0, ref x5, ref x10, ref x15);
+            QuarterRound(ref x1, ref x6, ref x11, ref x12);
+            QuarterRound(ref x2, ref x7, ref x8, ref x13);
+            QuarterRound(ref x3, ref x4, ref x9, ref x14);
+        }
+        x0 += Vector512.Create(state[0]); x1 += Vector512.Create(state[1]);
+        x2 += Vector512.Create(state[2]); x3 += Vector512.Create(state[3]);
+        x4 += Vector512.Create(state[4]); x5 += Vector512.Create(state[5]);
+        x6 += Vector512.Create(state[6]); x7 += Vector512.Create(state[7]);
+        x8 += Vector512.Create(state[8]); x9 += Vector512.Create(state[9]);
+        x10 += Vector512.Create(state[10]); x11 += Vector512.Create(state[11]);
+        x12 += counters; x13 += Vector512.Create(state[13]);
+        x14 += Vector512.Create(state[14]); x15 += Vector512.Create(state[15]);
+
+        // 4×4 transposes inside each 128-bit lane: g{w}_{k} holds words 4w..4w+3 of block 4·lane + k.
+        Transpose4(ref x0, ref x1, ref x2, ref x3);
+        Transpose4(ref x4, ref x5, ref x6, ref x7);
+        Transpose4(ref x8, ref x9, ref x10, ref x11);
+        Transpose4(ref x12, ref x13, ref x14, ref x15);
+        // Then a 4×4 transpose of 128-bit lanes per k gives blocks k, 4 + k, 8 + k, 12 + k.
+        StoreLanes(input, output, 0, x0, x4, x8, x12);
+        StoreLanes(input, output, 1, x1, x5, x9, x13);
+        StoreLanes(input, output, 2, x2, x6, x10, x14);
+        StoreLanes(input, output, 3, x3, x7, x11, x15);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4(ref Vector512<uint> w0, ref Vector512<uint> w1, ref Vector512<uint> w2, ref Vector512<uint> w3)
+    {
+        var a = Avx512F.UnpackLow(w0, w1);   // w0.b0 w1.b0 w0.b1 w1.b1
+        var b = Avx512F.UnpackHigh(w0, w1);  // w0.b2 w1.b2 w0.b3 w1.b3
+        var c = Avx512F.UnpackLow(w2, w3);
+        var d = Avx512F.UnpackHigh(w2, w3);
+        w0 = Avx512F.UnpackLow(a.AsUInt64(), c.AsUInt64()).AsUInt32();  // words 0..3 of block 0 of each lane
+        w1 = Avx512F.UnpackHigh(a.AsUInt64(), c.AsUInt64()).AsUInt32(); // block 1
+        w2 = Avx512F.UnpackLow(b.AsUInt64(), d.AsUInt64()).AsUInt32();  // block 2
+        w3 = Avx512F.UnpackHigh(b.AsUInt64(), d.AsUInt64()).AsUInt32(); // block 3
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreLanes(byte* input, byte* output, int k, Vector512<uint> r0, Vector512<uint> r1, Vector512<uint> r2, Vector512<uint> r3)
+    {
+        var t0 = Avx512F.Shuffle4x128(r0, r1, 0x44);
+        var t1 = Avx512F.Shuffle4x128(r2, r3, 0x44);
+        var t2 = Avx512F.Shuffle4x128(r0, r1, 0xEE);
+        var t3 = Avx512F.Shuffle4x128(r2, r3, 0xEE);
+        int o = k * BlockSize;
+        (Vector512.Load(input + o) ^ Avx512F.Shuffle4x128(t0, t1, 0x88).AsByte()).Store(output + o);
+        (Vector512.Load(input + o + 256) ^ Avx512F.Shuffle4x128(t0, t1, 0xDD).AsByte()).Store(output + o + 256);
+        (Vector512.Load(input + o + 512) ^ Avx512F.Shuffle4x128(t2, t3, 0x88).AsByte()).Store(output + o + 512);
+        (Vector512.Load(input + o + 768) ^ Avx512F.Shuffle4x128(t2, t3, 0xDD).AsByte()).Store(output + o + 768);
+    }
+
     // ---------------------------------------------------------------- Vector512 (four blocks per set)
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -280,6 +491,7 @@ internal static unsafe class ChaCha20
         c += d; b = Avx512F.RotateLeft(b ^ c, 7);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks8Vector512(uint* state, byte* input, byte* output)
     {
         var s0 = Vector512.Create(Vector128.Load(state));
@@ -305,6 +517,7 @@ internal static unsafe class ChaCha20
         StoreBlocks512(input + 256, output + 256, a1 + s0, b1 + s1, c1 + s2, d1 + d1Init);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks4Vector512(uint* state, byte* input, byte* output)
     {
         var s0 = Vector512.Create(Vector128.Load(state));

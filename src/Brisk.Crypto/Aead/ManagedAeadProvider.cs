@@ -97,7 +97,7 @@ public sealed class ManagedAeadProvider : IAeadProvider
         }
     }
 
-    private static AeadPath PathFromEnvironment()
+    internal static AeadPath PathFromEnvironment()
     {
         string? value = Environment.GetEnvironmentVariable(PathEnvironmentVariable);
         if (!TryParsePath(value, out var path))

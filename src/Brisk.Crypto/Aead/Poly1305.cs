@@ -8,7 +8,8 @@ namespace Brisk.Crypto.Aead;
 /// only four 64×64 multiplications and two small ones per block. Only full 16-byte blocks are absorbed:
 /// the AEAD construction (§2.8) pads every part to 16 bytes.
 /// </summary>
-internal unsafe struct Poly1305
+[SkipLocalsInit] // every stackalloc buffer here is written before it is read
+internal unsafe partial struct Poly1305
 {
     private readonly ulong _r0, _r1, _s1;
     private readonly ulong _pad0, _pad1;
@@ -26,6 +27,7 @@ internal unsafe struct Poly1305
     }
 
     /// <summary>Absorbs <paramref name="blocks"/> full blocks, each with the 2^128 bit set (§2.5.1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Blocks(byte* data, int blocks)
     {
         ulong h0 = _h0, h1 = _h1, h2 = _h2;

@@ -65,3 +65,75 @@ internal sealed class SafeRsaHandle : SafeHandleZeroOrMinusOneIsInvalid
         return true;
     }
 }
+
+/// <summary>BIGNUM arithmetic used by the Fiat batch engine (modulus n public, Montgomery form).</summary>
+internal static partial class LibCrypto
+{
+    [LibraryImport(Library, EntryPoint = "BN_new")]
+    internal static partial IntPtr BnNew();
+
+    [LibraryImport(Library, EntryPoint = "BN_CTX_new")]
+    internal static partial IntPtr BnCtxNew();
+
+    [LibraryImport(Library, EntryPoint = "BN_CTX_free")]
+    internal static partial void BnCtxFree(IntPtr ctx);
+
+    [LibraryImport(Library, EntryPoint = "BN_bn2binpad")]
+    internal static unsafe partial int BnBn2BinPad(IntPtr a, byte* to, int length);
+
+    [LibraryImport(Library, EntryPoint = "BN_set_word")]
+    internal static partial int BnSetWord(IntPtr a, ulong word);
+
+    [LibraryImport(Library, EntryPoint = "BN_ucmp")]
+    internal static partial int BnUcmp(IntPtr a, IntPtr b);
+
+    [LibraryImport(Library, EntryPoint = "BN_MONT_CTX_new")]
+    internal static partial IntPtr BnMontCtxNew();
+
+    [LibraryImport(Library, EntryPoint = "BN_MONT_CTX_set")]
+    internal static partial int BnMontCtxSet(IntPtr mont, IntPtr modulus, IntPtr ctx);
+
+    [LibraryImport(Library, EntryPoint = "BN_MONT_CTX_free")]
+    internal static partial void BnMontCtxFree(IntPtr mont);
+
+    [LibraryImport(Library, EntryPoint = "BN_mod_mul_montgomery")]
+    internal static partial int BnModMulMontgomery(IntPtr r, IntPtr a, IntPtr b, IntPtr mont, IntPtr ctx);
+
+    [LibraryImport(Library, EntryPoint = "BN_to_montgomery")]
+    internal static partial int BnToMontgomery(IntPtr r, IntPtr a, IntPtr mont, IntPtr ctx);
+
+    [LibraryImport(Library, EntryPoint = "BN_from_montgomery")]
+    internal static partial int BnFromMontgomery(IntPtr r, IntPtr a, IntPtr mont, IntPtr ctx);
+
+    /// <summary>Variable time in the exponent: only for public exponents.</summary>
+    [LibraryImport(Library, EntryPoint = "BN_mod_exp_mont")]
+    internal static partial int BnModExpMont(IntPtr r, IntPtr a, IntPtr p, IntPtr m, IntPtr ctx, IntPtr mont);
+
+    [LibraryImport(Library, EntryPoint = "BN_mod_exp_mont_consttime")]
+    internal static partial int BnModExpMontConstTime(IntPtr r, IntPtr a, IntPtr p, IntPtr m, IntPtr ctx, IntPtr mont);
+
+    [LibraryImport(Library, EntryPoint = "BN_mod_inverse")]
+    internal static partial IntPtr BnModInverse(IntPtr r, IntPtr a, IntPtr n, IntPtr ctx);
+
+    [LibraryImport(Library, EntryPoint = "BN_mod_mul")]
+    internal static partial int BnModMul(IntPtr r, IntPtr a, IntPtr b, IntPtr m, IntPtr ctx);
+}
+
+/// <summary>Key generation for Fiat key families (a chosen public exponent).</summary>
+internal static partial class LibCrypto
+{
+    [LibraryImport(Library, EntryPoint = "RSA_generate_key_ex")]
+    internal static partial int RsaGenerateKeyEx(IntPtr rsa, int bits, IntPtr exponent, IntPtr callback);
+
+    [LibraryImport(Library, EntryPoint = "RSA_get0_factors")]
+    internal static partial void RsaGet0Factors(IntPtr rsa, out IntPtr p, out IntPtr q);
+
+    [LibraryImport(Library, EntryPoint = "BN_num_bits")]
+    internal static partial int BnNumBits(IntPtr a);
+}
+
+internal static partial class LibCrypto
+{
+    [LibraryImport(Library, EntryPoint = "BN_copy")]
+    internal static partial IntPtr BnCopy(IntPtr to, IntPtr from);
+}

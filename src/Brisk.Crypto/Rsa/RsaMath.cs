@@ -54,6 +54,24 @@ public static class RsaMath
 
     internal static byte Select(int mask, byte whenSet, byte whenClear) => (byte)((whenSet & mask) | (whenClear & ~mask));
 
+    /// <summary>value⁻¹ mod modulus by the extended Euclidean algorithm. Variable time: public or blinded values only.</summary>
+    internal static System.Numerics.BigInteger ModInverse(System.Numerics.BigInteger value, System.Numerics.BigInteger modulus)
+    {
+        System.Numerics.BigInteger oldR = value % modulus, r = modulus, oldS = System.Numerics.BigInteger.One, s = System.Numerics.BigInteger.Zero;
+        if (oldR.Sign < 0)
+            oldR += modulus;
+        while (!r.IsZero)
+        {
+            var quotient = System.Numerics.BigInteger.DivRem(oldR, r, out var remainder);
+            (oldR, r) = (r, remainder);
+            (oldS, s) = (s, oldS - quotient * s);
+        }
+        if (!oldR.IsOne)
+            throw new System.Security.Cryptography.CryptographicException("Value not invertible.");
+        oldS %= modulus;
+        return oldS.Sign < 0 ? oldS + modulus : oldS;
+    }
+
     /// <summary>Big-endian unsigned bytes left-padded with zeros (or stripped of leading zeros) to exactly <paramref name="length"/>.</summary>
     internal static byte[] ToFixedLength(ReadOnlySpan<byte> value, int length)
     {

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using Brisk.Server.Transport;
 using Brisk.Tls;
+using Brisk.Tls.Credentials;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -47,7 +48,10 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         if (_configuration.UsesDevelopmentCertificates)
             Console.WriteLine("using generated development certificates (in memory, for localhost)");
         foreach (var certificate in _configuration.Tls.Certificates)
-            Console.WriteLine($"certificate {certificate.KeyType} sha256 fingerprint {certificate.Sha256Fingerprint}");
+        {
+            string engine = certificate.Key is RsaServerKey rsa ? $" rsa-engine {rsa.Engine.Name}" : "";
+            Console.WriteLine($"certificate {certificate.KeyType} sha256 fingerprint {certificate.Sha256Fingerprint}{engine}");
+        }
 
         foreach (var endpoint in _configuration.Endpoints)
         {

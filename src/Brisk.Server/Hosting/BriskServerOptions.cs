@@ -43,8 +43,11 @@ public sealed class BriskServerOptions
     /// <summary>Record encryption: managed (Brisk's AES-NI/PCLMULQDQ/AVX kernels) or system (System.Security.Cryptography).</summary>
     public string RecordCrypto { get; set; } = "managed";
 
-    /// <summary>RSA private-key engine: system (libcrypto, one at a time).</summary>
-    public string RsaEngine { get; set; } = "system";
+    /// <summary>RSA private-key engine: auto | system | multibuffer | native | fiat.</summary>
+    public string RsaEngine { get; set; } = "auto";
+
+    /// <summary>How long a batching RSA engine may wait to fill its lanes (default 0: never wait).</summary>
+    public string? RsaBatchWait { get; set; }
 
     /// <summary>Session tickets (TLS 1.2 RFC 5077, TLS 1.3 NewSessionTicket): on | off.</summary>
     public string Tickets { get; set; } = "on";

@@ -9,8 +9,18 @@ namespace Brisk.Tls.Credentials;
 /// libcrypto, or batched across handshakes). Padding is done here, on top of the raw operation, so every
 /// engine serves signatures and the TLS 1.2 key exchange alike.
 /// </summary>
-public sealed class RsaServerKey(RsaPrivateKey key, IRsaEngine engine) : IServerPrivateKey
+public sealed class RsaServerKey : IServerPrivateKey
 {
+    private readonly RsaPrivateKey key;
+    private readonly IRsaEngine engine;
+
+    /// <summary>Uses <paramref name="preferredEngine"/> when it can serve the key, else the system engine.</summary>
+    public RsaServerKey(RsaPrivateKey key, IRsaEngine preferredEngine)
+    {
+        this.key = key;
+        engine = preferredEngine.Supports(key) ? preferredEngine : SystemRsaEngine.Instance;
+    }
+
     public CredentialKeyType KeyType => CredentialKeyType.Rsa;
 
     public int MaxSignatureLength => key.ModulusLength;

@@ -41,6 +41,34 @@ public sealed class ServerCertificate
 
     public string Sha256Fingerprint { get; }
 
+    private IReadOnlyList<ServerCertificate> _siblings = [];
+    private int _nextSibling;
+
+    /// <summary>
+    /// Certificates whose RSA keys share this one's modulus (a Fiat key family, see keygen). Handshakes
+    /// are spread across the family so that the Fiat engine's batches fill with distinct exponents.
+    /// </summary>
+    public static void LinkKeyFamilies(IReadOnlyList<ServerCertificate> certificates)
+    {
+        foreach (var family in certificates.Where(c => c.Key is RsaServerKey).GroupBy(c => Convert.ToHexString(((RsaServerKey)c.Key).Key.Modulus)))
+        {
+            var members = family.ToList();
+            if (members.Count > 1)
+                foreach (var member in members)
+                    member._siblings = members;
+        }
+    }
+
+    /// <summary>This certificate, or the next member of its key family in turn (round robin).</summary>
+    public ServerCertificate SpreadAcrossFamily()
+    {
+        var siblings = _siblings;
+        if (siblings.Count == 0)
+            return this;
+        int index = (int)((uint)Interlocked.Increment(ref _nextSibling) % (uint)siblings.Count);
+        return siblings[index];
+    }
+
     /// <summary>Signature schemes this key can produce, in the server's preference order (RFC 8446 §4.2.3).</summary>
     public ReadOnlySpan<SignatureScheme> SignatureSchemes => KeyType switch
     {

@@ -222,7 +222,7 @@ internal sealed class Tls12ServerHandshake : IDisposable
             if (suite.KeyExchange != KeyExchangeAlgorithm.Rsa && !certificate.TryChooseSignatureScheme(offeredSchemes, tls13: false, out _))
                 continue;
             if (serverName is null || certificate.MatchesHostName(serverName))
-                return certificate;
+                return certificate.SpreadAcrossFamily();
             fallback ??= certificate;
         }
         return fallback;

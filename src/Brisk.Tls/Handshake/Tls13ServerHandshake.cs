@@ -178,7 +178,7 @@ internal sealed class Tls13ServerHandshake : IDisposable
             if (!certificate.TryChooseSignatureScheme(offered, tls13: true, out var scheme))
                 continue;
             if (hello.ServerName is null || certificate.MatchesHostName(hello.ServerName))
-                return (certificate, scheme);
+                return (certificate.SpreadAcrossFamily(), scheme);
             fallback ??= (certificate, scheme);
         }
         return fallback ?? throw new TlsProtocolException(AlertDescription.HandshakeFailure, "no certificate for the client's signature_algorithms");

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Brisk.Crypto.Hashing;
 
 namespace Brisk.Tls.KeySchedule;
 
@@ -11,9 +12,8 @@ public enum Tls12PrfHash
 }
 
 /// <summary>
-/// One-shot HMAC as a static-abstract "strategy", so <see cref="Tls12Prf.PHash{THmac}"/> is specialised per hash by
-/// the JIT and a faster HMAC (precomputed inner/outer pads, native kernel) can replace these without touching
-/// the PRF.
+/// One-shot HMAC as a static-abstract "strategy", so <see cref="Tls12Prf.PHash{THmac}"/> is specialised per
+/// implementation by the JIT and HMACs can be swapped (and compared) without touching the PRF.
 /// </summary>
 public interface IHmacFunction
 {
@@ -22,8 +22,26 @@ public interface IHmacFunction
     static abstract void Compute(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> destination);
 }
 
-/// <summary>HMAC-SHA256 through the platform's one-shot span API (no allocation).</summary>
+/// <summary>HMAC-SHA256 through Brisk.Crypto's inline-libcrypto HMAC (which falls back to .NET without libcrypto). The default.</summary>
 public readonly struct HmacSha256 : IHmacFunction
+{
+    public static int HashLength => 32;
+
+    public static void Compute(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> destination) =>
+        Hmac.Compute(HashKind.Sha256, key, data, destination);
+}
+
+/// <summary>HMAC-SHA384 through Brisk.Crypto's inline-libcrypto HMAC. The default.</summary>
+public readonly struct HmacSha384 : IHmacFunction
+{
+    public static int HashLength => 48;
+
+    public static void Compute(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> destination) =>
+        Hmac.Compute(HashKind.Sha384, key, data, destination);
+}
+
+/// <summary>HMAC-SHA256 through .NET's one-shot span API: the baseline in tests and measurements.</summary>
+public readonly struct SystemHmacSha256 : IHmacFunction
 {
     public static int HashLength => 32;
 
@@ -31,8 +49,8 @@ public readonly struct HmacSha256 : IHmacFunction
         HMACSHA256.HashData(key, data, destination);
 }
 
-/// <summary>HMAC-SHA384 through the platform's one-shot span API (no allocation).</summary>
-public readonly struct HmacSha384 : IHmacFunction
+/// <summary>HMAC-SHA384 through .NET's one-shot span API: the baseline.</summary>
+public readonly struct SystemHmacSha384 : IHmacFunction
 {
     public static int HashLength => 48;
 
@@ -44,7 +62,7 @@ public readonly struct HmacSha384 : IHmacFunction
 /// The TLS 1.2 PRF (RFC 5246 §5): PRF(secret, label, seed) = P_hash(secret, label + seed), where
 /// P_hash = HMAC(secret, A(1) + seed') + HMAC(secret, A(2) + seed') + ..., A(0) = seed', A(i) = HMAC(secret, A(i-1)).
 /// Inputs are spans; the working buffer (which holds secret-derived A(i)) lives on the stack when small
-/// and is zeroed before returning.
+/// and is zeroed before returning. No allocation.
 /// </summary>
 public static class Tls12Prf
 {

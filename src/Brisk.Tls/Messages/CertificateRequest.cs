@@ -123,7 +123,7 @@ public sealed class CertificateRequestTls13
                     break;
             }
 
-            data.ExpectEnd(type.ToString());
+            ExtensionCodec.ExpectEnd(ref data, type);
         }
 
         if (signatureAlgorithms is null)

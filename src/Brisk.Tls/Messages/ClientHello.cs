@@ -275,7 +275,7 @@ public sealed class ClientHello
                     break;
             }
 
-            data.ExpectEnd(type.ToString());
+            ExtensionCodec.ExpectEnd(ref data, type);
         }
 
         hello.Extensions = raw.ToArray();

@@ -70,12 +70,15 @@ public sealed class EcdheServerKeyExchange
     public void WriteSignedData(TlsWriter writer, ReadOnlySpan<byte> clientRandom, ReadOnlySpan<byte> serverRandom) =>
         WriteSignedData(writer, clientRandom, serverRandom, NamedGroup, PublicKey);
 
-    public void Write(TlsWriter writer)
+    public void Write(TlsWriter writer) => Write(writer, NamedGroup, PublicKey, SignatureScheme, Signature);
+
+    /// <summary>Writes the full message straight from spans (no message object needed on the server's hot path).</summary>
+    public static void Write(TlsWriter writer, ushort namedGroup, ReadOnlySpan<byte> publicKey, SignatureScheme signatureScheme, ReadOnlySpan<byte> signature)
     {
         int message = HandshakeHeader.Begin(writer, HandshakeType.ServerKeyExchange);
-        WriteParams(writer, NamedGroup, PublicKey);
-        writer.WriteUInt16((ushort)SignatureScheme);
-        writer.WriteVector16(Signature);
+        WriteParams(writer, namedGroup, publicKey);
+        writer.WriteUInt16((ushort)signatureScheme);
+        writer.WriteVector16(signature);
         writer.EndVector(message);
     }
 }

@@ -81,7 +81,7 @@ public sealed class EncryptedExtensions
                     break;
             }
 
-            data.ExpectEnd(type.ToString());
+            ExtensionCodec.ExpectEnd(ref data, type);
         }
 
         return new EncryptedExtensions

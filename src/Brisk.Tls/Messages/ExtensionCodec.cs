@@ -131,6 +131,11 @@ internal static class ExtensionCodec
 
     public static void WriteServerNameList(TlsWriter writer, string hostName)
     {
+        if (hostName.Length == 0 || hostName.Any(c => c is <= ' ' or >= (char)0x7F) || hostName[^1] == '.')
+        {
+            throw new ArgumentException("host_name must be non-empty printable ASCII without a trailing dot (RFC 6066 §3)", nameof(hostName));
+        }
+
         int list = writer.BeginVector(2);
         writer.WriteUInt8(0); // host_name
         int name = writer.BeginVector(2);
@@ -139,6 +144,18 @@ internal static class ExtensionCodec
         writer.Advance(count);
         writer.EndVector(name);
         writer.EndVector(list);
+    }
+
+    /// <summary>
+    /// Rejects extension_data left over after the extension's structure (decode_error). The message text is
+    /// only built on failure: formatting the type name on every extension would cost more than parsing it.
+    /// </summary>
+    public static void ExpectEnd(ref TlsReader data, ExtensionType type)
+    {
+        if (!data.IsEmpty)
+        {
+            TlsProtocolException.ThrowDecodeError($"{data.Remaining} trailing byte(s) in extension {type}");
+        }
     }
 
     /// <summary>RFC 8446 §4.2.10 / RFC 7627 §5.1 etc.: extensions whose extension_data MUST be empty.</summary>

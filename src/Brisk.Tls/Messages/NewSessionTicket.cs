@@ -78,7 +78,7 @@ public sealed class NewSessionTicketTls13
                 data.ReadBytes(data.Remaining);
             }
 
-            data.ExpectEnd(type.ToString());
+            ExtensionCodec.ExpectEnd(ref data, type);
         }
 
         return new NewSessionTicketTls13

@@ -163,7 +163,7 @@ public sealed class ServerHello
                         break;
                 }
 
-                data.ExpectEnd(type.ToString());
+                ExtensionCodec.ExpectEnd(ref data, type);
             }
         }
 

@@ -17,7 +17,8 @@ public class DifferentialAeadTests
     public void MatchesSystemForEveryLength(string path, AeadAlgorithm algorithm)
     {
         var provider = AeadTestPaths.Provider(path);
-        var random = new Random(HashCode.Combine(path, algorithm) ^ 0x5EED);
+        // Deterministic per case (HashCode is randomised per process), so a failure reproduces.
+        var random = new Random(StableSeed($"{path}/{algorithm}"));
         byte[] key = new byte[algorithm.KeySize()];
         IAead? managed = null;
         IAead? system = null;
@@ -41,6 +42,14 @@ public class DifferentialAeadTests
             managed?.Dispose();
             system?.Dispose();
         }
+    }
+
+    private static int StableSeed(string text)
+    {
+        uint hash = 2166136261; // FNV-1a
+        foreach (char c in text)
+            hash = (hash ^ c) * 16777619;
+        return (int)hash;
     }
 
     private static Span<byte> Misaligned(Random random, int length) => new byte[length + 64].AsSpan(random.Next(0, 32), length);

@@ -28,6 +28,25 @@ public class ManagedAeadProviderTests
     }
 
     [Fact]
+    public void EnvironmentVariableSelectsThePath()
+    {
+        string? saved = Environment.GetEnvironmentVariable(ManagedAeadProvider.PathEnvironmentVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(ManagedAeadProvider.PathEnvironmentVariable, "portable");
+            Assert.Equal(AeadPath.Portable, ManagedAeadProvider.PathFromEnvironment());
+            Environment.SetEnvironmentVariable(ManagedAeadProvider.PathEnvironmentVariable, null);
+            Assert.Equal(AeadPath.Auto, ManagedAeadProvider.PathFromEnvironment());
+            Environment.SetEnvironmentVariable(ManagedAeadProvider.PathEnvironmentVariable, "vaes9000");
+            Assert.Throws<InvalidOperationException>(() => ManagedAeadProvider.PathFromEnvironment());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(ManagedAeadProvider.PathEnvironmentVariable, saved);
+        }
+    }
+
+    [Fact]
     public void UnknownPathNameIsRejected() => Assert.False(ManagedAeadProvider.TryParsePath("vaes1024", out _));
 
     [Theory]

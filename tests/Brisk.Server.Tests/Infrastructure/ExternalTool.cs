@@ -33,7 +33,53 @@ public static class ExternalTool
         return null;
     }
 
-    public static async Task<ToolResult> RunAsync(string tool, IEnumerable<string> arguments, string? standardInput = null, TimeSpan? timeout = null, bool keepInputOpen = false)
+    /// <summary>
+    /// Runs an interactive client, writing each chunk of input after a pause (clients such as s_client
+    /// read their commands per read call), then closing standard input.
+    /// </summary>
+    public static async Task<ToolResult> RunInteractiveAsync(string tool, IEnumerable<string> arguments, IEnumerable<string> inputChunks, TimeSpan pause, TimeSpan? timeout = null)
+    {
+        var info = new ProcessStartInfo(tool)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+            info.ArgumentList.Add(argument);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {tool}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            foreach (var chunk in inputChunks)
+            {
+                await Task.Delay(pause);
+                await process.StandardInput.WriteAsync(chunk);
+                await process.StandardInput.FlushAsync();
+            }
+            await Task.Delay(pause);
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The client exited early; its output says why.
+        }
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+        return new ToolResult(process.HasExited ? process.ExitCode : -1, await stdout, await stderr);
+    }
+
+    public static async Task<ToolResult> RunAsync(string tool, IEnumerable<string> arguments, string? standardInput = null, TimeSpan? timeout = null)
     {
         var info = new ProcessStartInfo(tool)
         {
@@ -52,8 +98,7 @@ public static class ExternalTool
             await process.StandardInput.WriteAsync(standardInput);
             await process.StandardInput.FlushAsync();
         }
-        if (!keepInputOpen)
-            process.StandardInput.Close();
+        process.StandardInput.Close();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
         try
         {

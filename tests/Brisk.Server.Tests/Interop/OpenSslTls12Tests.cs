@@ -125,8 +125,8 @@ public sealed class OpenSslTls12Tests
         await using var server = await ServerFixture.StartAsync(o => o.Responder = "echo");
         // s_client renegotiates when it reads a line "R"; the server answers no_renegotiation (RFC 5746 §4.4),
         // which s_client reports and stops on. (That the server keeps the connection is pinned in-memory.)
-        var result = await ExternalTool.RunAsync("openssl",
-            ["s_client", "-connect", server.Address, "-tls1_2"], "R\n", TimeSpan.FromSeconds(15), keepInputOpen: true);
+        var result = await ExternalTool.RunInteractiveAsync("openssl",
+            ["s_client", "-connect", server.Address, "-tls1_2"], ["R\n"], TimeSpan.FromMilliseconds(500));
         Assert.Contains("RENEGOTIATING", result.All);
         Assert.Contains("no renegotiation", result.StandardError);
     }

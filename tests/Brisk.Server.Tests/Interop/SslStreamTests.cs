@@ -11,7 +11,7 @@ namespace Brisk.Server.Tests.Interop;
 /// <summary>.NET's SslStream (OpenSSL underneath, but .NET's own handshake driving) as a client.</summary>
 public sealed class SslStreamTests
 {
-    internal static async Task<SslStream> ConnectAsync(ServerFixture server, X509Certificate2? clientCertificate = null, TlsCipherSuite[]? suites = null)
+    internal static async Task<SslStream> ConnectAsync(ServerFixture server, X509Certificate2? clientCertificate = null, TlsCipherSuite[]? suites = null, SslProtocols protocols = SslProtocols.Tls12)
     {
         var tcp = new TcpClient();
         await tcp.ConnectAsync("127.0.0.1", server.Port);
@@ -19,7 +19,7 @@ public sealed class SslStreamTests
         var options = new SslClientAuthenticationOptions
         {
             TargetHost = "localhost",
-            EnabledSslProtocols = SslProtocols.Tls12,
+            EnabledSslProtocols = protocols,
             RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null,
             ApplicationProtocols = [SslApplicationProtocol.Http11],
         };
@@ -32,13 +32,17 @@ public sealed class SslStreamTests
     }
 
     [Theory]
-    [InlineData(TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)]
-    [InlineData(TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256)]
-    [InlineData(TlsCipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256)]
-    public async Task Http_request_with_keep_alive(TlsCipherSuite suite)
+    [InlineData(TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, SslProtocols.Tls12)]
+    [InlineData(TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, SslProtocols.Tls12)]
+    [InlineData(TlsCipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256, SslProtocols.Tls12)]
+    [InlineData(TlsCipherSuite.TLS_AES_128_GCM_SHA256, SslProtocols.Tls13)]
+    [InlineData(TlsCipherSuite.TLS_AES_256_GCM_SHA384, SslProtocols.Tls13)]
+    [InlineData(TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256, SslProtocols.Tls13)]
+    public async Task Http_request_with_keep_alive(TlsCipherSuite suite, SslProtocols protocol)
     {
         await using var server = await ServerFixture.StartAsync();
-        await using var ssl = await ConnectAsync(server, suites: [suite]);
+        await using var ssl = await ConnectAsync(server, suites: [suite], protocols: protocol);
+        string version = protocol == SslProtocols.Tls13 ? "TLSv1.3" : "TLSv1.2";
         Assert.Equal(suite, ssl.NegotiatedCipherSuite);
         Assert.Equal(SslApplicationProtocol.Http11, ssl.NegotiatedApplicationProtocol);
         for (int i = 0; i < 3; i++)
@@ -46,15 +50,17 @@ public sealed class SslStreamTests
             await ssl.WriteAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
             var response = await ReadHttpResponseAsync(ssl);
             Assert.StartsWith("HTTP/1.1 200 OK", response);
-            Assert.EndsWith($"brisk TLSv1.2 {suite}\n", response);
+            Assert.EndsWith($"brisk {version} {suite}\n", response);
         }
     }
 
-    [Fact]
-    public async Task Echo_moves_a_megabyte_both_ways_across_many_records()
+    [Theory]
+    [InlineData(SslProtocols.Tls12)]
+    [InlineData(SslProtocols.Tls13)]
+    public async Task Echo_moves_a_megabyte_both_ways_across_many_records(SslProtocols protocol)
     {
         await using var server = await ServerFixture.StartAsync(o => o.Responder = "echo");
-        await using var ssl = await ConnectAsync(server);
+        await using var ssl = await ConnectAsync(server, protocols: protocol);
         var data = RandomNumberGenerator.GetBytes(1 << 20);
         var send = Task.Run(async () =>
         {
@@ -74,8 +80,10 @@ public sealed class SslStreamTests
         Assert.Equal(data, received);
     }
 
-    [Fact]
-    public async Task Client_certificate_is_verified()
+    [Theory]
+    [InlineData(SslProtocols.Tls12)]
+    [InlineData(SslProtocols.Tls13)]
+    public async Task Client_certificate_is_verified(SslProtocols protocol)
     {
         var pki = TestCertificates.Instance;
         await using var server = await ServerFixture.StartAsync(o =>
@@ -86,17 +94,19 @@ public sealed class SslStreamTests
         using var clientCertificate = X509Certificate2.CreateFromPemFile(pki.ClientRsaCert, pki.ClientRsaKey);
         // Round-trip through PKCS#12 so the private key is usable by SslStream on Linux.
         using var usable = X509CertificateLoader.LoadPkcs12(clientCertificate.Export(X509ContentType.Pkcs12), null);
-        await using var ssl = await ConnectAsync(server, usable);
+        await using var ssl = await ConnectAsync(server, usable, protocols: protocol);
         await ssl.WriteAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
         var response = await ReadHttpResponseAsync(ssl);
         Assert.Contains("client: CN=client-rsa, O=Brisk Tests", response);
     }
 
-    [Fact]
-    public async Task Close_notify_from_client_ends_the_connection_cleanly()
+    [Theory]
+    [InlineData(SslProtocols.Tls12)]
+    [InlineData(SslProtocols.Tls13)]
+    public async Task Close_notify_from_client_ends_the_connection_cleanly(SslProtocols protocol)
     {
         await using var server = await ServerFixture.StartAsync(o => o.Responder = "echo");
-        await using var ssl = await ConnectAsync(server);
+        await using var ssl = await ConnectAsync(server, protocols: protocol);
         await ssl.WriteAsync("ping"u8.ToArray());
         var buffer = new byte[4];
         await ssl.ReadExactlyAsync(buffer);

@@ -61,6 +61,45 @@ public class Tls12KeyDerivationTests
     }
 
     [Fact]
+    public void Prf_through_the_system_hmac_baseline_gives_the_same_bytes()
+    {
+        byte[] brisk = new byte[148], system = new byte[148];
+        Tls12Prf.PHash<HmacSha384>(GenericSecret, "test label"u8, GenericSeed, default, brisk);
+        Tls12Prf.PHash<SystemHmacSha384>(GenericSecret, "test label"u8, GenericSeed, default, system);
+        Assert.Equal(system, brisk);
+        brisk = new byte[100];
+        system = new byte[100];
+        Tls12Prf.PHash<HmacSha256>(GenericSecret, "test label"u8, GenericSeed, default, brisk);
+        Tls12Prf.PHash<SystemHmacSha256>(GenericSecret, "test label"u8, GenericSeed, default, system);
+        Assert.Equal(system, brisk);
+    }
+
+    [Fact]
+    public void Key_derivation_for_a_handshake_does_not_allocate()
+    {
+        byte[] masterSecret = new byte[48], keyBlock = new byte[72], verifyData = new byte[12];
+        void Handshake()
+        {
+            Tls12KeyDerivation.ComputeExtendedMasterSecret(Tls12PrfHash.Sha384, Pms48, SessionHash48, masterSecret);
+            Tls12KeyDerivation.DeriveKeyBlock(Tls12PrfHash.Sha384, masterSecret, ClientRandom, ServerRandom, 32, 4, keyBlock);
+            Tls12KeyDerivation.ComputeVerifyData(Tls12PrfHash.Sha384, masterSecret, true, SessionHash48, verifyData);
+        }
+
+        for (int i = 0; i < 200; i++)
+        {
+            Handshake(); // warm up (JIT, libcrypto binding)
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            Handshake();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Prf_seed_split_in_two_equals_the_concatenated_seed()
     {
         byte[] joined = new byte[77], split = new byte[77];

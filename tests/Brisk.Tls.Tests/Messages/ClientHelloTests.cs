@@ -431,6 +431,72 @@ public class ClientHelloTests
         Assert.False(parsed.HasEmptyRenegotiationInfoScsv);
     }
 
+    /// <summary>Go's handshake_messages_test habit: random hellos (fixed seed) round-trip and reject all their prefixes.</summary>
+    [Fact]
+    public void Random_hellos_round_trip()
+    {
+        var random = new Random(1127);
+        for (int i = 0; i < 200; i++)
+        {
+            ClientHello hello = RandomHello(random);
+            byte[] body = Body(Encode(hello.Write), HandshakeType.ClientHello);
+            ClientHello parsed = ClientHello.Parse(body);
+            AssertSameFields(hello, parsed);
+            if (i % 20 == 0)
+            {
+                int endOfCompressionMethods = 2 + 32 + 1 + hello.LegacySessionId.Length + 2 + 2 * hello.CipherSuites.Length + 1 + hello.CompressionMethods.Length;
+                AssertEveryProperPrefixRejected(body, Parse, endOfCompressionMethods);
+            }
+        }
+    }
+
+    private static ClientHello RandomHello(Random random)
+    {
+        byte[] Bytes(int min, int max)
+        {
+            byte[] b = new byte[random.Next(min, max + 1)];
+            random.NextBytes(b);
+            return b;
+        }
+
+        T[]? Maybe<T>(Func<T[]> make) => random.Next(2) == 0 ? null : make();
+        ushort[] UShorts(int min, int max) => Enumerable.Range(0, random.Next(min, max + 1)).Select(_ => (ushort)random.Next(65536)).ToArray();
+        string host = string.Concat(Enumerable.Range(0, random.Next(1, 40)).Select(_ => (char)random.Next('a', 'z' + 1)));
+        ushort[] groups = UShorts(1, 6).Distinct().ToArray();
+        int pskCount = random.Next(1, 4);
+
+        return new ClientHello
+        {
+            LegacyVersion = (ushort)random.Next(65536),
+            Random = Bytes(32, 32),
+            LegacySessionId = Bytes(0, 32),
+            CipherSuites = UShorts(1, 40).Select(v => (CipherSuite)v).ToArray(),
+            CompressionMethods = Bytes(1, 3),
+            ServerName = random.Next(2) == 0 ? null : host,
+            SupportedGroups = Maybe(() => UShorts(1, 10)),
+            EcPointFormats = Maybe(() => Bytes(1, 3)),
+            SignatureAlgorithms = Maybe(() => UShorts(1, 20).Select(v => (SignatureScheme)v).ToArray()),
+            SignatureAlgorithmsCert = Maybe(() => UShorts(1, 5).Select(v => (SignatureScheme)v).ToArray()),
+            AlpnProtocols = Maybe(() => Enumerable.Range(0, random.Next(1, 4)).Select(_ => Bytes(1, 20)).ToArray()),
+            ExtendedMasterSecret = random.Next(2) == 0,
+            RenegotiationInfo = Maybe(() => Bytes(0, 24)),
+            SessionTicket = Maybe(() => Bytes(0, 200)),
+            SupportedVersions = Maybe(() => UShorts(1, 10)),
+            KeyShares = Maybe(() => groups.Select(g => new KeyShareEntry(g, Bytes(1, 97))).ToArray()),
+            PskKeyExchangeModes = Maybe(() => Bytes(1, 2).Select(b => (PskKeyExchangeMode)b).ToArray()),
+            EarlyData = random.Next(2) == 0,
+            Cookie = Maybe(() => Bytes(1, 100)),
+            StatusRequest = random.Next(2) == 0,
+            RecordSizeLimit = random.Next(2) == 0 ? null : (ushort)random.Next(64, 65536),
+            PostHandshakeAuth = random.Next(2) == 0,
+            PreSharedKey = random.Next(2) == 0 ? null : new OfferedPsks
+            {
+                Identities = Enumerable.Range(0, pskCount).Select(_ => new PskIdentity(Bytes(1, 100), (uint)random.Next())).ToArray(),
+                Binders = Enumerable.Range(0, pskCount).Select(_ => Bytes(32, 48)).ToArray(),
+            },
+        };
+    }
+
     [Fact]
     public void Mutated_hellos_fail_only_with_TlsProtocolException()
     {

@@ -17,7 +17,7 @@ public class RealClientHelloTests
     internal static byte[] Load(string name) =>
         Hex(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "ClientHello", name)));
 
-    internal static readonly string[] AllRecordings = ["openssl_tls12.hex", "openssl_tls13.hex", "openssl_tls13_psk.hex", "curl.hex", "gnutls.hex"];
+    internal static readonly string[] AllRecordings = ["openssl_tls12.hex", "openssl_tls13.hex", "openssl_tls13_psk.hex", "curl.hex", "gnutls.hex", "chromium.hex"];
 
     private static ClientHello ParseRecording(string name) => ClientHello.Parse(Body(Load(name), HandshakeType.ClientHello));
 
@@ -124,6 +124,39 @@ public class RealClientHelloTests
         Assert.Equal([0], hello.EcPointFormats!);
         Assert.Contains(CipherSuite.TLS_AES_128_CCM_SHA256, hello.CipherSuites);
         Assert.Equal(SignatureScheme.RsaPkcs1Sha256, hello.SignatureAlgorithms![0]);
+    }
+
+    [Fact]
+    public void Chromium_hello_with_grease_and_a_post_quantum_share()
+    {
+        ClientHello hello = ParseRecording("chromium.hex");
+        Assert.Equal("brisk.test", hello.ServerName);
+        Assert.Equal(["h2", "http/1.1"], hello.AlpnProtocols!.Select(p => Encoding.ASCII.GetString(p)));
+        Assert.True(Grease.IsGrease((ushort)hello.CipherSuites[0]));
+        Assert.Equal(
+            [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384, CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+             CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+            hello.CipherSuites[1..6]);
+        Assert.Equal(16, hello.CipherSuites.Length);
+
+        // GREASE group, X25519MLKEM768 (0x11EC), X25519, P-256, P-384
+        Assert.Equal([0x2A2A, 0x11EC, 0x001D, 0x0017, 0x0018], hello.SupportedGroups!);
+        Assert.Equal([(ushort)0x2A2A, (ushort)0x11EC, (ushort)0x001D], hello.KeyShares!.Select(k => k.Group));
+        Assert.Equal([1, 1216, 32], hello.KeyShares.Select(k => k.KeyExchange.Length));
+        Assert.Equal([0xFAFA, ProtocolVersion.Tls13, ProtocolVersion.Tls12], hello.SupportedVersions!);
+        Assert.Equal([PskKeyExchangeMode.PskDheKe], hello.PskKeyExchangeModes!);
+        Assert.True(hello.ExtendedMasterSecret);
+        Assert.True(hello.StatusRequest);
+        Assert.Empty(hello.RenegotiationInfo!);
+        Assert.Empty(hello.SessionTicket!);
+        Assert.Equal([0], hello.EcPointFormats!);
+        Assert.Null(hello.PreSharedKey);
+
+        // Two GREASE extensions plus extensions Brisk does not interpret (ECH, ALPS, compress_certificate) are kept raw.
+        Assert.Equal(2, hello.Extensions.Count(e => Grease.IsGrease((ushort)e.Type)));
+        Assert.Contains(hello.Extensions, e => (ushort)e.Type == 0xFE0D);
+        Assert.Contains(hello.Extensions, e => e.Type == ExtensionType.CompressCertificate);
+        Assert.Equal(19, hello.Extensions.Count);
     }
 
     /// <summary>

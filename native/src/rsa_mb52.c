@@ -1,0 +1,463 @@
+/*
+ * Multi-buffer RSA-CRT private operation, 8 lanes, AVX-512 IFMA (vpmadd52luq / vpmadd52huq).
+ *
+ * Each lane is one complete request (possibly for a different key of the same size): blind with the
+ * key's blinding pair, reduce mod p and q, two fixed-window (5-bit) exponentiations with constant-time
+ * table selection, Garner recombination, unblind, verify m^e == x mod n, square the blinding pair.
+ * Limbs are 52 bits in 64-bit lanes; limb j of all lanes is one __m512i. Accumulators are lazy: a cell
+ * takes at most 4 terms below 2^52 per row, so they cannot overflow for the sizes here (< 1024 limbs).
+ * Values are kept almost reduced (< 2m with R = 2^(52 limbs) > 4m); nothing branches on secrets.
+ *
+ * This file is compiled with -mavx512f -mavx512ifma; callers must check brisk_rsa_mb52_supported()
+ * (cpu.c, built for baseline x86-64) first.
+ *
+ * The key blob layout is produced by NativeRsaEngine (C#); see brisk_rsa.h.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+#include "brisk_rsa.h"
+
+#define LIMB_BITS 52
+#define WINDOW_BITS 5
+#define TABLE_SIZE (1 << WINDOW_BITS)
+#define MAX_FULL 80
+#define MAX_HALF 40
+#define LANES 8
+
+typedef __m512i vec;
+
+static inline vec limb_mask(void) { return _mm512_set1_epi64((1ULL << LIMB_BITS) - 1); }
+
+/* r = a*b*R^-1 mod m (r < 2m); a, b < 2m, normalised. r may alias a or b. */
+static inline __attribute__((always_inline)) void mont_mul_impl(vec *r, const vec *a, const vec *b, const vec *m, vec k0, const int n)
+{
+    vec t[MAX_FULL + 1];
+    const vec zero = _mm512_setzero_si512();
+    for (int j = 0; j < n; j++)
+        t[j] = zero;
+    for (int i = 0; i < n; i++) {
+        vec ai = a[i];
+        vec t0 = _mm512_madd52lo_epu64(t[0], ai, b[0]);
+        vec mi = _mm512_madd52lo_epu64(zero, t0, k0);
+        t0 = _mm512_madd52lo_epu64(t0, mi, m[0]);
+        vec carry = _mm512_srli_epi64(t0, LIMB_BITS);
+        /* Divide by 2^52: cell j moves to j-1, taking the low halves of its own products and the high
+         * halves of the products one place below. */
+#pragma GCC unroll 80
+        for (int j = 1; j < n; j++) {
+            /* the a_i terms first: they do not wait for m_i */
+            vec x = _mm512_madd52lo_epu64(t[j], ai, b[j]);
+            x = _mm512_madd52hi_epu64(x, ai, b[j - 1]);
+            x = _mm512_madd52lo_epu64(x, mi, m[j]);
+            x = _mm512_madd52hi_epu64(x, mi, m[j - 1]);
+            t[j - 1] = x;
+        }
+        t[0] = _mm512_add_epi64(t[0], carry);
+        vec top = _mm512_madd52hi_epu64(zero, ai, b[n - 1]);
+        t[n - 1] = _mm512_madd52hi_epu64(top, mi, m[n - 1]);
+    }
+    const vec mask = limb_mask();
+    vec c = zero;
+    for (int j = 0; j < n; j++) {
+        vec v = _mm512_add_epi64(t[j], c);
+        r[j] = _mm512_and_si512(v, mask);
+        c = _mm512_srli_epi64(v, LIMB_BITS);
+    }
+}
+
+/* Montgomery reduction of a 2n-limb value T < m*R (normalised cells): r = T*R^-1 mod m < 2m. Destroys wide. */
+static inline __attribute__((always_inline)) void mont_reduce_impl(vec *r, vec *wide, const vec *m, vec k0, const int n)
+{
+    const vec zero = _mm512_setzero_si512();
+    wide[2 * n] = zero;
+    for (int i = 0; i < n; i++) {
+        vec *row = wide + i;
+        vec mi = _mm512_madd52lo_epu64(zero, row[0], k0);
+        vec low = _mm512_madd52lo_epu64(row[0], mi, m[0]);
+        row[1] = _mm512_add_epi64(row[1], _mm512_srli_epi64(low, LIMB_BITS));
+        row[1] = _mm512_madd52hi_epu64(row[1], mi, m[0]);
+#pragma GCC unroll 80
+        for (int j = 1; j < n; j++) {
+            row[j] = _mm512_madd52lo_epu64(row[j], mi, m[j]);
+            row[j + 1] = _mm512_madd52hi_epu64(row[j + 1], mi, m[j]);
+        }
+    }
+    const vec mask = limb_mask();
+    vec c = zero;
+    for (int j = 0; j < n; j++) {
+        vec v = _mm512_add_epi64(wide[n + j], c);
+        r[j] = _mm512_and_si512(v, mask);
+        c = _mm512_srli_epi64(v, LIMB_BITS);
+    }
+}
+
+/* r = a^2*R^-1 mod m: the cross products once, doubled, then a separate reduction. r may alias a. */
+static inline __attribute__((always_inline)) void mont_sqr_impl(vec *r, const vec *a, const vec *m, vec k0, const int n)
+{
+    vec wide[2 * MAX_FULL + 1];
+    const vec zero = _mm512_setzero_si512();
+    for (int j = 0; j < 2 * n + 1; j++)
+        wide[j] = zero;
+    for (int i = 0; i < n; i++) {
+        vec ai = a[i];
+#pragma GCC unroll 80
+        for (int j = i + 1; j < n; j++) {
+            wide[i + j] = _mm512_madd52lo_epu64(wide[i + j], ai, a[j]);
+            wide[i + j + 1] = _mm512_madd52hi_epu64(wide[i + j + 1], ai, a[j]);
+        }
+    }
+    /* double the cross products, add the squares */
+    for (int j = 0; j < 2 * n; j++)
+        wide[j] = _mm512_add_epi64(wide[j], wide[j]);
+    for (int i = 0; i < n; i++) {
+        wide[2 * i] = _mm512_madd52lo_epu64(wide[2 * i], a[i], a[i]);
+        wide[2 * i + 1] = _mm512_madd52hi_epu64(wide[2 * i + 1], a[i], a[i]);
+    }
+    /* normalise so the reduction's bounds hold */
+    const vec mask = limb_mask();
+    vec c = zero;
+    for (int j = 0; j < 2 * n; j++) {
+        vec v = _mm512_add_epi64(wide[j], c);
+        wide[j] = _mm512_and_si512(v, mask);
+        c = _mm512_srli_epi64(v, LIMB_BITS);
+    }
+    mont_reduce_impl(r, wide, m, k0, n);
+}
+
+
+/* Specialisations for the limb counts of 1024..4096-bit keys (halves and full moduli): with n known the
+ * compiler unrolls the inner loops and keeps the accumulator row in registers. */
+#define SPECIALIZE(N) \
+    static void mont_mul_##N(vec *r, const vec *a, const vec *b, const vec *m, vec k0) { mont_mul_impl(r, a, b, m, k0, N); } \
+    static void mont_sqr_##N(vec *r, const vec *a, const vec *m, vec k0) { mont_sqr_impl(r, a, m, k0, N); } \
+    static void mont_reduce_##N(vec *r, vec *w, const vec *m, vec k0) { mont_reduce_impl(r, w, m, k0, N); }
+SPECIALIZE(10)
+SPECIALIZE(20)
+SPECIALIZE(30)
+SPECIALIZE(40)
+SPECIALIZE(60)
+
+static void mont_mul(vec *r, const vec *a, const vec *b, const vec *m, vec k0, int n)
+{
+    switch (n) {
+    case 10: mont_mul_10(r, a, b, m, k0); return;
+    case 20: mont_mul_20(r, a, b, m, k0); return;
+    case 30: mont_mul_30(r, a, b, m, k0); return;
+    case 40: mont_mul_40(r, a, b, m, k0); return;
+    case 60: mont_mul_60(r, a, b, m, k0); return;
+    default: mont_mul_impl(r, a, b, m, k0, n); return;
+    }
+}
+
+static void mont_sqr(vec *r, const vec *a, const vec *m, vec k0, int n)
+{
+    switch (n) {
+    case 10: mont_sqr_10(r, a, m, k0); return;
+    case 20: mont_sqr_20(r, a, m, k0); return;
+    case 30: mont_sqr_30(r, a, m, k0); return;
+    case 40: mont_sqr_40(r, a, m, k0); return;
+    case 60: mont_sqr_60(r, a, m, k0); return;
+    default: mont_sqr_impl(r, a, m, k0, n); return;
+    }
+}
+
+static void mont_reduce(vec *r, vec *w, const vec *m, vec k0, int n)
+{
+    switch (n) {
+    case 10: mont_reduce_10(r, w, m, k0); return;
+    case 20: mont_reduce_20(r, w, m, k0); return;
+    case 30: mont_reduce_30(r, w, m, k0); return;
+    case 40: mont_reduce_40(r, w, m, k0); return;
+    case 60: mont_reduce_60(r, w, m, k0); return;
+    default: mont_reduce_impl(r, w, m, k0, n); return;
+    }
+}
+
+static void normalize(vec *x, int n)
+{
+    const vec mask = limb_mask();
+    vec c = _mm512_setzero_si512();
+    for (int j = 0; j < n; j++) {
+        vec v = _mm512_add_epi64(x[j], c);
+        x[j] = _mm512_and_si512(v, mask);
+        c = _mm512_srli_epi64(v, LIMB_BITS);
+    }
+}
+
+/* d = a - b mod 2^(52n); returns the final borrow per lane (0/1). */
+static vec subtract(vec *d, const vec *a, const vec *b, int n)
+{
+    const vec mask = limb_mask();
+    vec borrow = _mm512_setzero_si512();
+    for (int j = 0; j < n; j++) {
+        vec v = _mm512_sub_epi64(_mm512_sub_epi64(a[j], b[j]), borrow);
+        d[j] = _mm512_and_si512(v, mask);
+        borrow = _mm512_srli_epi64(v, 63);
+    }
+    return borrow;
+}
+
+/* x -= m where x >= m (constant time). */
+static void sub_if_not_below(vec *x, const vec *m, int n)
+{
+    vec d[MAX_FULL];
+    vec borrow = subtract(d, x, m, n);
+    __mmask8 keep = _mm512_test_epi64_mask(borrow, borrow);
+    for (int j = 0; j < n; j++)
+        x[j] = _mm512_mask_blend_epi64(keep, d[j], x[j]);
+}
+
+/* x += m in lanes of laneMask (carry out of n limbs dropped). */
+static void add_masked(vec *x, const vec *m, __mmask8 lanes, int n)
+{
+    const vec mask = limb_mask();
+    vec c = _mm512_setzero_si512();
+    for (int j = 0; j < n; j++) {
+        vec v = _mm512_add_epi64(_mm512_add_epi64(x[j], _mm512_maskz_mov_epi64(lanes, m[j])), c);
+        x[j] = _mm512_and_si512(v, mask);
+        c = _mm512_srli_epi64(v, LIMB_BITS);
+    }
+}
+
+/* product (2n limbs, normalised) = a*b (plain). */
+static void mul_plain(vec *product, const vec *a, const vec *b, int n)
+{
+    const vec zero = _mm512_setzero_si512();
+    for (int j = 0; j < 2 * n; j++)
+        product[j] = zero;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            product[i + j] = _mm512_madd52lo_epu64(product[i + j], a[i], b[j]);
+            product[i + j + 1] = _mm512_madd52hi_epu64(product[i + j + 1], a[i], b[j]);
+        }
+    normalize(product, 2 * n);
+}
+
+/* r = table[digit] per lane, touching every entry. */
+static void select_entry(vec *r, const vec *table, vec digits, int n)
+{
+    __mmask8 hit[TABLE_SIZE];
+    for (int e = 0; e < TABLE_SIZE; e++)
+        hit[e] = _mm512_cmpeq_epi64_mask(digits, _mm512_set1_epi64(e));
+    for (int j = 0; j < n; j++) {
+        vec acc = _mm512_setzero_si512();
+        for (int e = 0; e < TABLE_SIZE; e++)
+            acc = _mm512_mask_mov_epi64(acc, hit[e], table[e * n + j]);
+        r[j] = acc;
+    }
+}
+
+/* value (Montgomery form) <- value^d mod m, plain and fully reduced on exit. */
+static void exponentiate(vec *value, const vec *digits, int windows, const vec *m, vec k0, const vec *one, vec *table, int n)
+{
+    vec selected[MAX_HALF];
+    memcpy(table, one, (size_t)n * sizeof(vec));
+    memcpy(table + n, value, (size_t)n * sizeof(vec));
+    mont_sqr(table + 2 * n, value, m, k0, n);
+    for (int e = 3; e < TABLE_SIZE; e++)
+        mont_mul(table + e * n, table + (e - 1) * n, value, m, k0, n);
+    select_entry(value, table, digits[0], n);
+    for (int w = 1; w < windows; w++) {
+        for (int s = 0; s < WINDOW_BITS; s++)
+            mont_sqr(value, value, m, k0, n);
+        select_entry(selected, table, digits[w], n);
+        mont_mul(value, value, selected, m, k0, n);
+    }
+    vec plain_one[MAX_HALF];
+    memset(plain_one, 0, sizeof(plain_one));
+    plain_one[0] = _mm512_set1_epi64(1);
+    mont_mul(value, value, plain_one, m, k0, n);
+    sub_if_not_below(value, m, n);
+}
+
+static void bytes_to_limbs(uint64_t *dest, int lane, const uint8_t *big_endian, int length, int limbs)
+{
+    uint64_t acc = 0;
+    int bits = 0, limb = 0;
+    for (int i = length - 1; i >= 0 && limb < limbs; i--) {
+        acc |= (uint64_t)big_endian[i] << bits;
+        bits += 8;
+        if (bits >= LIMB_BITS) {
+            dest[limb++ * LANES + lane] = acc & ((1ULL << LIMB_BITS) - 1);
+            acc >>= LIMB_BITS;
+            bits -= LIMB_BITS;
+        }
+    }
+    for (; limb < limbs; limb++) {
+        dest[limb * LANES + lane] = acc & ((1ULL << LIMB_BITS) - 1);
+        acc >>= LIMB_BITS;
+    }
+}
+
+static void limbs_to_bytes(uint8_t *big_endian, int length, const uint64_t *src, int lane, int limbs)
+{
+    uint64_t acc = 0;
+    int bits = 0, limb = 0;
+    for (int i = length - 1; i >= 0; i--) {
+        if (bits < 8 && limb < limbs) {
+            acc |= src[limb++ * LANES + lane] << bits;
+            bits += LIMB_BITS;
+        }
+        big_endian[i] = (uint8_t)acc;
+        acc >>= 8;
+        bits -= 8;
+    }
+}
+
+/* Gathers one array of every lane's key blob (offset in 64-bit words, length limbs) into lane-interleaved vectors. */
+static void gather(vec *dest, const brisk_rsa_batch *b, size_t offset, int limbs)
+{
+    uint64_t *d = (uint64_t *)dest;
+    for (int l = 0; l < LANES; l++) {
+        const uint64_t *src = b->key[l] + offset;
+        for (int j = 0; j < limbs; j++)
+            d[j * LANES + l] = src[j];
+    }
+}
+
+static void gather_ptr(vec *dest, uint64_t *const *src, int limbs)
+{
+    uint64_t *d = (uint64_t *)dest;
+    for (int l = 0; l < LANES; l++)
+        for (int j = 0; j < limbs; j++)
+            d[j * LANES + l] = src[l][j];
+}
+
+static vec gather_word(const brisk_rsa_batch *b, int index)
+{
+    uint64_t w[LANES];
+    for (int l = 0; l < LANES; l++)
+        w[l] = b->key[l][index];
+    return _mm512_loadu_si512(w);
+}
+
+int brisk_rsa_mb52_max_modulus_bits(void) { return (MAX_FULL * LIMB_BITS) - 2 < 2 * (MAX_HALF * LIMB_BITS - 2) ? MAX_FULL * LIMB_BITS - 2 : 2 * (MAX_HALF * LIMB_BITS - 2); }
+
+int brisk_rsa_mb52_private(const brisk_rsa_batch *b, uint32_t *verified_lanes)
+{
+    const uint64_t *h0 = b->key[0];
+    const int nf = (int)h0[BRISK_HDR_FULL_LIMBS], h = (int)h0[BRISK_HDR_HALF_LIMBS], windows = (int)h0[BRISK_HDR_WINDOWS];
+    if (nf > MAX_FULL || h > MAX_HALF || 2 * h < nf || windows > 1024)
+        return -1;
+    for (int l = 1; l < LANES; l++)
+        if ((int)b->key[l][BRISK_HDR_FULL_LIMBS] != nf || (int)b->key[l][BRISK_HDR_HALF_LIMBS] != h || (int)b->key[l][BRISK_HDR_WINDOWS] != windows)
+            return -2;
+
+    const size_t o_n = BRISK_HDR_WORDS, o_rrn = o_n + nf, o_onen = o_rrn + nf;
+    const size_t o_p = o_onen + nf, o_q = o_p + h, o_rrrp = o_q + h, o_rrrq = o_rrrp + h, o_onep = o_rrrq + h;
+    const size_t o_oneq = o_onep + h, o_qinv = o_oneq + h, o_dp = o_qinv + h, o_dq = o_dp + (size_t)windows;
+
+    vec n[MAX_FULL], rrn[MAX_FULL], onen[MAX_FULL], blind[MAX_FULL], unblind[MAX_FULL], x[MAX_FULL];
+    vec full[MAX_FULL], result[MAX_FULL], power[MAX_FULL], product[MAX_FULL];
+    vec p[MAX_HALF], q[MAX_HALF], rrrp[MAX_HALF], rrrq[MAX_HALF], onep[MAX_HALF], oneq[MAX_HALF], qinv[MAX_HALF];
+    vec xp[MAX_HALF], xq[MAX_HALF], yp[MAX_HALF], yq[MAX_HALF], diff[MAX_HALF];
+    vec wide[2 * MAX_HALF + 1], recombined[2 * MAX_HALF];
+    vec table[TABLE_SIZE * MAX_HALF];
+    vec digits_p[1024], digits_q[1024];
+
+    gather(n, b, o_n, nf);
+    gather(rrn, b, o_rrn, nf);
+    gather(onen, b, o_onen, nf);
+    gather(p, b, o_p, h);
+    gather(q, b, o_q, h);
+    gather(rrrp, b, o_rrrp, h);
+    gather(rrrq, b, o_rrrq, h);
+    gather(onep, b, o_onep, h);
+    gather(oneq, b, o_oneq, h);
+    gather(qinv, b, o_qinv, h);
+    gather(digits_p, b, o_dp, windows);
+    gather(digits_q, b, o_dq, windows);
+    gather_ptr(blind, b->blind, nf);
+    gather_ptr(unblind, b->unblind, nf);
+    const vec k0n = gather_word(b, BRISK_HDR_K0N), k0p = gather_word(b, BRISK_HDR_K0P), k0q = gather_word(b, BRISK_HDR_K0Q);
+    uint64_t exponents[LANES], max_e = 0;
+    for (int l = 0; l < LANES; l++) {
+        exponents[l] = b->key[l][BRISK_HDR_E];
+        if (exponents[l] > max_e)
+            max_e = exponents[l];
+    }
+    for (int l = 0; l < LANES; l++)
+        bytes_to_limbs((uint64_t *)x, l, b->input[l], b->modulus_bytes, nf);
+
+    /* blind: x*A mod n */
+    mont_mul(full, x, blind, n, k0n, nf);
+
+    /* x mod p and mod q in Montgomery form: REDC, then multiply by R^3 */
+    for (int j = 0; j < 2 * h + 1; j++)
+        wide[j] = _mm512_setzero_si512();
+    memcpy(wide, full, (size_t)nf * sizeof(vec));
+    mont_reduce(xp, wide, p, k0p, h);
+    mont_mul(xp, xp, rrrp, p, k0p, h);
+    for (int j = 0; j < 2 * h + 1; j++)
+        wide[j] = _mm512_setzero_si512();
+    memcpy(wide, full, (size_t)nf * sizeof(vec));
+    mont_reduce(xq, wide, q, k0q, h);
+    mont_mul(xq, xq, rrrq, q, k0q, h);
+
+    exponentiate(xp, digits_p, windows, p, k0p, onep, table, h);
+    exponentiate(xq, digits_q, windows, q, k0q, oneq, table, h);
+    memcpy(yp, xp, (size_t)h * sizeof(vec));
+    memcpy(yq, xq, (size_t)h * sizeof(vec));
+
+    /* Garner: y = yq + q*((yp - yq)*qInv mod p); q < 2p so one subtraction reduces yq mod p */
+    sub_if_not_below(xq, p, h);
+    vec borrow = subtract(diff, yp, xq, h);
+    add_masked(diff, p, _mm512_test_epi64_mask(borrow, borrow), h);
+    mont_mul(diff, diff, qinv, p, k0p, h);
+    sub_if_not_below(diff, p, h);
+    mul_plain(wide, q, diff, h);
+    for (int j = 0; j < 2 * h; j++)
+        recombined[j] = j < h ? yq[j] : _mm512_setzero_si512();
+    add_masked(wide, recombined, 0xFF, 2 * h);
+
+    /* unblind */
+    mont_mul(result, wide, unblind, n, k0n, nf);
+    sub_if_not_below(result, n, nf);
+    for (int l = 0; l < LANES; l++)
+        if (b->fault_mask & (1u << l))
+            ((uint64_t *)result)[l] ^= 1;
+
+    /* verify: result^e mod n == x */
+    mont_mul(power, result, rrn, n, k0n, nf);
+    memcpy(full, onen, (size_t)nf * sizeof(vec));
+    for (int bit = 63 - __builtin_clzll(max_e | 1); bit >= 0; bit--) {
+        mont_sqr(full, full, n, k0n, nf);
+        __mmask8 take = 0;
+        for (int l = 0; l < LANES; l++)
+            take |= (__mmask8)(((exponents[l] >> bit) & 1) << l);
+        if (!take)
+            continue; /* public exponent bits are public */
+        mont_mul(product, full, power, n, k0n, nf);
+        for (int j = 0; j < nf; j++)
+            full[j] = _mm512_mask_blend_epi64(take, full[j], product[j]);
+    }
+    memset(product, 0, sizeof(vec) * (size_t)nf);
+    product[0] = _mm512_set1_epi64(1);
+    mont_mul(power, full, product, n, k0n, nf);
+    sub_if_not_below(power, n, nf);
+    vec difference = _mm512_setzero_si512();
+    for (int j = 0; j < nf; j++)
+        difference = _mm512_or_si512(difference, _mm512_xor_si512(power[j], x[j]));
+    *verified_lanes = (uint32_t)_mm512_cmpeq_epi64_mask(difference, _mm512_setzero_si512());
+
+    /* next blinding: (A^2, (r^-1)^2) */
+    mont_sqr(blind, blind, n, k0n, nf);
+    mont_sqr(unblind, unblind, n, k0n, nf);
+    for (int l = 0; l < LANES; l++) {
+        for (int j = 0; j < nf; j++) {
+            b->blind[l][j] = ((uint64_t *)blind)[j * LANES + l];
+            b->unblind[l][j] = ((uint64_t *)unblind)[j * LANES + l];
+        }
+        limbs_to_bytes(b->output[l], b->modulus_bytes, (const uint64_t *)result, l, nf);
+    }
+
+    /* clear secrets from the stack */
+    volatile uint8_t *wipe;
+    wipe = (volatile uint8_t *)table; for (size_t i = 0; i < sizeof(table); i++) wipe[i] = 0;
+    memset(xp, 0, sizeof(xp)); memset(xq, 0, sizeof(xq)); memset(yp, 0, sizeof(yp)); memset(yq, 0, sizeof(yq));
+    memset(diff, 0, sizeof(diff)); memset(wide, 0, sizeof(wide)); memset(recombined, 0, sizeof(recombined));
+    memset(blind, 0, sizeof(blind)); memset(unblind, 0, sizeof(unblind)); memset(digits_p, 0, sizeof(digits_p)); memset(digits_q, 0, sizeof(digits_q));
+    __asm__ __volatile__("" : : "r"(xp), "r"(wide), "r"(blind) : "memory");
+    return 0;
+}

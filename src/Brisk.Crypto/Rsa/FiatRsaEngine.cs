@@ -1,0 +1,459 @@
+using System.Collections.Concurrent;
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Security.Cryptography;
+using Brisk.Crypto.Native;
+using Brisk.Crypto.Rsa.MultiBuffer;
+
+namespace Brisk.Crypto.Rsa;
+
+/// <summary>
+/// Fiat batch RSA ("fiat"; A. Fiat, CRYPTO '89; Shacham &amp; Boneh, "Improving SSL handshake
+/// performance via batching", CT-RSA 2001): b keys share one modulus n and have distinct, pairwise
+/// coprime small public exponents e₁…e_b (3, 5, 7, 11, …). Requests for different keys of one family
+/// are combined so that b private operations cost one full exponentiation plus small-exponent work:
+/// <list type="number">
+/// <item>V = Π cᵢ^(E/eᵢ) mod n with E = Π eᵢ (public values, variable time is fine);</item>
+/// <item>M = V^(1/E) mod n: one RSA-CRT private operation with the derived key (n, E), run in the
+///   multi-buffer kernel (native IFMA or managed), which blinds and verifies it — the roots of up to
+///   8 Fiat batches share one kernel call;</item>
+/// <item>split: with Xᵢ ≡ 1 (mod eᵢ), Xᵢ ≡ 0 (mod eⱼ, j ≠ i), M^Xᵢ = cᵢ^(1/eᵢ) · Dᵢ where
+///   Dᵢ = Π cⱼ^⌊Xᵢ/eⱼ⌋ is public, so mᵢ = M^Xᵢ · Dᵢ⁻¹; the b inverses come from one inversion
+///   (delayed division, Montgomery's batch-inversion trick) of public values.</item>
+/// </list>
+/// The secret-dependent steps (M^Xᵢ with public Xᵢ, the product with Dᵢ⁻¹) use OpenSSL's constant-time
+/// Montgomery exponentiation and multiplication modulo the public n. Every result is verified with its
+/// own exponent (mᵢ^eᵢ ≡ cᵢ) before it leaves. Requests with the same exponent, or without a partner,
+/// run as singletons (the root operation is then the request itself).
+/// </summary>
+/// <remarks>
+/// Differs from Shacham–Boneh in one respect: the split is done modulo n rather than separately modulo p
+/// and q, so that the only inversions are of public values modulo the public n (no secret-modulus
+/// inversion). The root exponentiation itself still uses CRT.
+/// </remarks>
+public static class FiatRsaEngine
+{
+    public const string EngineName = "fiat";
+
+    /// <summary>Largest number of distinct keys combined into one root operation (Shacham–Boneh use 4; up to 8).</summary>
+    public const int MaxBatch = 8;
+
+    /// <summary>
+    /// The engine over the fastest available multi-buffer kernel, or null when there is none. Keys of
+    /// one family must be given as separate <see cref="RsaPrivateKey"/> objects with the same modulus.
+    /// </summary>
+    public static BatchingRsaEngine? Create(int batchSize = 4, RsaBatchOptions? options = null, IRsaEngine? fallback = null)
+    {
+        if (batchSize is < 1 or > MaxBatch)
+            throw new ArgumentOutOfRangeException(nameof(batchSize));
+        IRsaBatchKernel? root = NativeRsaEngine.IsSupported ? new NativeIfmaKernel()
+            : Avx512Lanes.IsSupported ? new MultiBufferKernel<Vector512<ulong>, Avx512Lanes>("fiat-root")
+            : Avx2Lanes.IsSupported ? new MultiBufferKernel<Vector256<ulong>, Avx2Lanes>("fiat-root") : null;
+        return root is null ? null : new BatchingRsaEngine(new FiatKernel(root, batchSize), fallback ?? SystemRsaEngine.Instance, options);
+    }
+}
+
+internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatchKernel
+{
+    private readonly ConcurrentDictionary<string, Family> _families = new(StringComparer.Ordinal);
+
+    public string Name => FiatRsaEngine.EngineName;
+
+    public int Lanes => root.Lanes * batchSize;
+
+    public int BatchSize => batchSize;
+
+    public object GroupOf(RsaPrivateKey key) => key.ModulusLength;
+
+    public bool Supports(RsaPrivateKey key) => root.Supports(key);
+
+    public void Compute(ReadOnlySpan<RsaBatchItem> items)
+    {
+        var batches = Partition(items);
+        IntPtr ctx = LibCrypto.BnCtxNew();
+        try
+        {
+            // Upward: one root request per Fiat batch.
+            var roots = new RsaBatchItem[batches.Count];
+            for (int i = 0; i < batches.Count; i++)
+                roots[i] = batches[i].Prepare(ctx);
+            for (int offset = 0; offset < roots.Length; offset += root.Lanes)
+                root.Compute(roots.AsSpan(offset, Math.Min(root.Lanes, roots.Length - offset)));
+            // Downward: split every verified root into its requests and verify each.
+            List<RsaBatchItem>? retry = null;
+            for (int i = 0; i < batches.Count; i++)
+            {
+                if (roots[i].Verified && !batches[i].Split(roots[i].Output.Span, ctx))
+                    (retry ??= []).AddRange(batches[i].Items);
+                batches[i].Dispose();
+            }
+            // A request sharing a factor with n (e.g. c = 0) cannot be split out of a batch; rather than
+            // fail its batch partners, run those requests again one by one (their roots are themselves).
+            if (retry is not null)
+            {
+                var singles = retry.Select(item => new RsaBatchItem(item.Key, item.Input, item.Output) { InjectFault = item.InjectFault }).ToArray();
+                for (int offset = 0; offset < singles.Length; offset += root.Lanes)
+                    root.Compute(singles.AsSpan(offset, Math.Min(root.Lanes, singles.Length - offset)));
+                for (int i = 0; i < singles.Length; i++)
+                {
+                    if (singles[i].InjectFault)
+                        singles[i].Output.Span[^1] ^= 1;
+                    retry[i].Verified = singles[i].Verified && !singles[i].InjectFault;
+                }
+            }
+        }
+        finally
+        {
+            LibCrypto.BnCtxFree(ctx);
+        }
+    }
+
+    /// <summary>Groups requests by family, then into batches of distinct exponents, at most <c>batchSize</c> each.</summary>
+    private List<FiatBatch> Partition(ReadOnlySpan<RsaBatchItem> items)
+    {
+        var batches = new List<FiatBatch>();
+        foreach (var item in items)
+        {
+            var member = Member(item.Key);
+            FiatBatch? target = null;
+            foreach (var batch in batches)
+            {
+                if (batch.Family == member.Family && batch.Items.Count < batchSize && batch.Exponents.TrueForAll(e => BigInteger.GreatestCommonDivisor(e, member.Exponent).IsOne))
+                {
+                    target = batch;
+                    break;
+                }
+            }
+            if (target is null)
+                batches.Add(target = new FiatBatch(member.Family));
+            target.Items.Add(item);
+            target.Exponents.Add(member.Exponent);
+        }
+        return batches;
+    }
+
+    private FamilyMember Member(RsaPrivateKey key)
+        => (FamilyMember)key.EngineState.GetOrAdd("fiat", static (_, state) =>
+        {
+            var (kernel, k) = state;
+            string id = Convert.ToHexString(k.Modulus);
+            var family = kernel._families.GetOrAdd(id, static (_, key) => new Family(key), k);
+            return new FamilyMember(family, (ulong)new BigInteger(k.PublicExponent, isUnsigned: true, isBigEndian: true));
+        }, (this, key));
+
+    private sealed record FamilyMember(Family Family, ulong Exponent);
+
+    /// <summary>Keys sharing one modulus: n in OpenSSL form and the derived root keys per exponent set.</summary>
+    private sealed class Family
+    {
+        private readonly RSAParameters _parameters;
+        private readonly ConcurrentDictionary<ulong, RsaPrivateKey> _rootKeys = new();
+
+        public Family(RsaPrivateKey member)
+        {
+            _parameters = member.Parameters;
+            ModulusLength = member.ModulusLength;
+            IntPtr ctx = LibCrypto.BnCtxNew();
+            try
+            {
+                Modulus = FiatBatch.FromBytes(member.Modulus);
+                Montgomery = LibCrypto.BnMontCtxNew();
+                if (LibCrypto.BnMontCtxSet(Montgomery, Modulus, ctx) != 1)
+                    throw new CryptographicException("BN_MONT_CTX_set failed.");
+                One = LibCrypto.BnNew();
+                LibCrypto.BnSetWord(One, 1);
+                if (LibCrypto.BnToMontgomery(One, One, Montgomery, ctx) != 1)
+                    throw new CryptographicException("BN_to_montgomery failed.");
+            }
+            finally
+            {
+                LibCrypto.BnCtxFree(ctx);
+            }
+        }
+
+        public int ModulusLength { get; }
+
+        /// <summary>Lives as long as the kernel (families are few and long-lived).</summary>
+        public IntPtr Modulus { get; }
+
+        public IntPtr Montgomery { get; }
+
+        /// <summary>R mod n: one in Montgomery form.</summary>
+        public IntPtr One { get; }
+
+        /// <summary>The RSA key (n, E) with E = product of the batch's exponents: its private operation is V^(1/E).</summary>
+        public RsaPrivateKey RootKey(ulong product) => _rootKeys.GetOrAdd(product, static (e, p) =>
+        {
+            BigInteger P = ToInteger(p.P!), Q = ToInteger(p.Q!);
+            BigInteger phi = (P - 1) * (Q - 1);
+            int k = p.Modulus!.Length, half = p.P!.Length;
+            return new RsaPrivateKey(new RSAParameters
+            {
+                Modulus = p.Modulus,
+                Exponent = RsaMath.ToFixedLength(new BigInteger(e).ToByteArray(isUnsigned: true, isBigEndian: true), new BigInteger(e).GetByteCount(isUnsigned: true)),
+                D = RsaMath.ToFixedLength(RsaMath.ModInverse(e, phi).ToByteArray(isUnsigned: true, isBigEndian: true), k),
+                P = p.P,
+                Q = p.Q,
+                DP = RsaMath.ToFixedLength(RsaMath.ModInverse(e, P - 1).ToByteArray(isUnsigned: true, isBigEndian: true), half),
+                DQ = RsaMath.ToFixedLength(RsaMath.ModInverse(e, Q - 1).ToByteArray(isUnsigned: true, isBigEndian: true), half),
+                InverseQ = p.InverseQ,
+            });
+        }, _parameters);
+
+        private static BigInteger ToInteger(byte[] value) => new(value, isUnsigned: true, isBigEndian: true);
+    }
+
+    /// <summary>
+    /// Montgomery multiplication modulo the family's n through libcrypto (fixed-size, constant time in the
+    /// operands), with square-and-multiply over public exponents.
+    /// </summary>
+    private readonly struct MontgomeryMath(Family family, IntPtr ctx)
+    {
+        public void Multiply(IntPtr result, IntPtr a, IntPtr b)
+        {
+            if (LibCrypto.BnModMulMontgomery(result, a, b, family.Montgomery, ctx) != 1)
+                throw new CryptographicException("BN_mod_mul_montgomery failed.");
+        }
+
+        /// <summary>result = value^exponent (Montgomery form in and out); the sequence depends only on the public exponent.</summary>
+        public void Exponentiate(IntPtr result, IntPtr value, ulong exponent)
+        {
+            if (exponent == 0)
+            {
+                LibCrypto.BnCopy(result, family.One);
+                return;
+            }
+            IntPtr @base = LibCrypto.BnNew();
+            try
+            {
+                LibCrypto.BnCopy(@base, value);
+                LibCrypto.BnCopy(result, value);
+                for (int bit = 62 - System.Numerics.BitOperations.LeadingZeroCount(exponent); bit >= 0; bit--)
+                {
+                    Multiply(result, result, result);
+                    if (((exponent >> bit) & 1) != 0)
+                        Multiply(result, result, @base);
+                }
+            }
+            finally
+            {
+                LibCrypto.BnClearFree(@base);
+            }
+        }
+
+        /// <summary>result = Π basesⱼ^exponentsⱼ with one shared chain of squarings (Straus/Shamir); public exponents.</summary>
+        public void MultiExponentiate(IntPtr result, List<IntPtr> bases, ulong[] exponents)
+        {
+            ulong all = 0;
+            for (int j = 0; j < bases.Count; j++)
+                all |= exponents[j];
+            LibCrypto.BnCopy(result, family.One);
+            bool started = false;
+            for (int bit = 63 - System.Numerics.BitOperations.LeadingZeroCount(all | 1); bit >= 0; bit--)
+            {
+                if (started)
+                    Multiply(result, result, result);
+                for (int j = 0; j < bases.Count; j++)
+                {
+                    if (((exponents[j] >> bit) & 1) != 0)
+                    {
+                        Multiply(result, result, bases[j]);
+                        started = true;
+                    }
+                }
+            }
+        }
+    }
+
+    private sealed class FiatBatch(Family family) : IDisposable
+    {
+        public Family Family { get; } = family;
+        public List<RsaBatchItem> Items { get; } = new(FiatRsaEngine.MaxBatch);
+        public List<ulong> Exponents { get; } = new(FiatRsaEngine.MaxBatch);
+
+        private readonly List<IntPtr> _inputs = new(FiatRsaEngine.MaxBatch);
+        private readonly List<IntPtr> _inputsMont = new(FiatRsaEngine.MaxBatch);
+        private ulong _product;
+
+        /// <summary>V = Π cᵢ^(E/eᵢ) mod n, as the root request for the kernel.</summary>
+        public RsaBatchItem Prepare(IntPtr ctx)
+        {
+            int k = Family.ModulusLength;
+            _product = 1;
+            foreach (ulong e in Exponents)
+                _product *= e;
+            var rootKey = Family.RootKey(_product);
+            if (Items.Count == 1)
+                return new RsaBatchItem(rootKey, Items[0].Input, new byte[k]);
+
+            var math = new MontgomeryMath(Family, ctx);
+            var shares = new ulong[Items.Count];
+            for (int i = 0; i < Items.Count; i++)
+            {
+                IntPtr c = FromBytes(Items[i].Input.Span);
+                _inputs.Add(c);
+                IntPtr cMont = LibCrypto.BnNew();
+                _inputsMont.Add(cMont);
+                Check(LibCrypto.BnToMontgomery(cMont, c, Family.Montgomery, ctx));
+                shares[i] = _product / Exponents[i];
+            }
+            IntPtr v = LibCrypto.BnNew();
+            try
+            {
+                math.MultiExponentiate(v, _inputsMont, shares);
+                Check(LibCrypto.BnFromMontgomery(v, v, Family.Montgomery, ctx));
+                var input = new byte[k];
+                ToBytes(v, input);
+                return new RsaBatchItem(rootKey, input, new byte[k]);
+            }
+            finally
+            {
+                LibCrypto.BnClearFree(v);
+            }
+        }
+
+        /// <summary>mᵢ = M^Xᵢ · Dᵢ⁻¹, each verified with mᵢ^eᵢ ≡ cᵢ (mod n) before it is released.</summary>
+        /// <returns>False when the batch cannot be split (some cᵢ shares a factor with n); nothing was released.</returns>
+        public bool Split(ReadOnlySpan<byte> rootResult, IntPtr ctx)
+        {
+            int count = Items.Count;
+            if (count == 1)
+            {
+                // A singleton's root is the request itself, already blinded and verified by the kernel.
+                var only = Items[0];
+                rootResult.CopyTo(only.Output.Span);
+                if (only.InjectFault)
+                    only.Output.Span[^1] ^= 1;
+                only.Verified = !only.InjectFault;
+                return true;
+            }
+            var temporaries = new List<IntPtr>();
+            IntPtr New()
+            {
+                IntPtr bn = LibCrypto.BnNew();
+                temporaries.Add(bn);
+                return bn;
+            }
+            var math = new MontgomeryMath(Family, ctx);
+            try
+            {
+                // Everything below is in Montgomery form (x·R mod n) until converted back.
+                IntPtr root = New();
+                IntPtr rootPlain = FromBytes(rootResult);
+                temporaries.Add(rootPlain);
+                Check(LibCrypto.BnToMontgomery(root, rootPlain, Family.Montgomery, ctx));
+                var raised = new IntPtr[count];
+                var denominators = new IntPtr[count];
+                var shares = new ulong[count];
+                for (int i = 0; i < count; i++)
+                {
+                    ulong x = SplitExponent(i);
+                    // Secret base, public exponent: the multiplication sequence depends on x only.
+                    raised[i] = New();
+                    math.Exponentiate(raised[i], root, x);
+                    for (int j = 0; j < count; j++)
+                        shares[j] = x / Exponents[j];
+                    denominators[i] = New();
+                    math.MultiExponentiate(denominators[i], _inputsMont, shares);
+                }
+
+                // Delayed division: one inversion for all Dᵢ (prefix products, then walk back).
+                var prefix = new IntPtr[count];
+                prefix[0] = denominators[0];
+                for (int i = 1; i < count; i++)
+                {
+                    prefix[i] = New();
+                    math.Multiply(prefix[i], prefix[i - 1], denominators[i]);
+                }
+                IntPtr inverse = New();
+                Check(LibCrypto.BnFromMontgomery(inverse, prefix[count - 1], Family.Montgomery, ctx));
+                if (LibCrypto.BnModInverse(inverse, inverse, Family.Modulus, ctx) == IntPtr.Zero)
+                {
+                    // Some cᵢ shares a factor with n (public knowledge: it is the attacker's own input).
+                    LibCrypto.ErrClearError();
+                    return false;
+                }
+                Check(LibCrypto.BnToMontgomery(inverse, inverse, Family.Montgomery, ctx));
+                IntPtr denominatorInverse = New(), result = New(), check = New(), produced = New();
+                for (int i = count - 1; i >= 0; i--)
+                {
+                    if (i > 0)
+                    {
+                        math.Multiply(denominatorInverse, inverse, prefix[i - 1]);
+                        math.Multiply(inverse, inverse, denominators[i]);
+                    }
+                    else
+                    {
+                        LibCrypto.BnCopy(denominatorInverse, inverse);
+                    }
+                    math.Multiply(result, raised[i], denominatorInverse);
+                    Check(LibCrypto.BnFromMontgomery(result, result, Family.Montgomery, ctx));
+
+                    var item = Items[i];
+                    ToBytes(result, item.Output.Span);
+                    if (item.InjectFault)
+                        item.Output.Span[^1] ^= 1;
+                    LibCrypto.BnClearFree(produced);
+                    temporaries.Remove(produced);
+                    produced = FromBytes(item.Output.Span);
+                    temporaries.Add(produced);
+                    Check(LibCrypto.BnToMontgomery(check, produced, Family.Montgomery, ctx));
+                    math.Exponentiate(check, check, Exponents[i]);
+                    Check(LibCrypto.BnFromMontgomery(check, check, Family.Montgomery, ctx));
+                    item.Verified = LibCrypto.BnUcmp(check, _inputs[i]) == 0;
+                }
+                return true;
+            }
+            finally
+            {
+                foreach (IntPtr bn in temporaries)
+                    LibCrypto.BnClearFree(bn);
+            }
+        }
+
+        /// <summary>Xᵢ = (E/eᵢ)·((E/eᵢ)⁻¹ mod eᵢ): ≡ 1 mod eᵢ and ≡ 0 mod every other eⱼ.</summary>
+        private ulong SplitExponent(int i)
+        {
+            ulong others = _product / Exponents[i];
+            ulong inverse = (ulong)(long)RsaMath.ModInverse(others % Exponents[i], Exponents[i]);
+            return others * inverse;
+        }
+
+        public void Dispose()
+        {
+            foreach (IntPtr c in _inputs)
+                LibCrypto.BnClearFree(c);
+            foreach (IntPtr c in _inputsMont)
+                LibCrypto.BnClearFree(c);
+            _inputs.Clear();
+            _inputsMont.Clear();
+        }
+
+        internal static unsafe IntPtr FromBytes(ReadOnlySpan<byte> bigEndian)
+        {
+            fixed (byte* data = bigEndian)
+            {
+                IntPtr bn = LibCrypto.BnBin2Bn(data, bigEndian.Length, IntPtr.Zero);
+                return bn != IntPtr.Zero ? bn : throw new CryptographicException("BN_bin2bn failed.");
+            }
+        }
+
+        private static unsafe void ToBytes(IntPtr bn, Span<byte> bigEndian)
+        {
+            fixed (byte* data = bigEndian)
+            {
+                if (LibCrypto.BnBn2BinPad(bn, data, bigEndian.Length) != bigEndian.Length)
+                    throw new CryptographicException("BN_bn2binpad failed.");
+            }
+        }
+
+        private static void Check(int result)
+        {
+            if (result != 1)
+            {
+                LibCrypto.ErrClearError();
+                throw new CryptographicException("libcrypto BIGNUM operation failed.");
+            }
+        }
+    }
+}

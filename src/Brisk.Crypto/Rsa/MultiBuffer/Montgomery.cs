@@ -1,0 +1,260 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Brisk.Crypto.Rsa.MultiBuffer;
+
+/// <summary>
+/// Multi-buffer Montgomery arithmetic: every vector lane holds a different number (possibly modulo a
+/// different modulus), limb j of all lanes sits in one vector. Radix 2²⁸ with 64-bit accumulators: a
+/// 28×28-bit product is below 2⁵⁶, so a cell can absorb 2⁸ products before it overflows and carries are
+/// propagated only once per operation ("lazy carries"); the 32×32→64 multiply (vpmuludq) is all that is
+/// needed. Values are kept "almost reduced" (below 2m, R = 2^(28n) &gt; 4m), which keeps every operation
+/// free of data-dependent branches; a final constant-time subtraction reduces fully where needed.
+/// </summary>
+[SkipLocalsInit]
+internal static class Montgomery<TVec, TOps>
+    where TVec : unmanaged
+    where TOps : struct, ILaneOps<TVec>
+{
+    public const int LimbBits = 28;
+    public const ulong LimbMask = (1UL << LimbBits) - 1;
+
+    /// <summary>
+    /// Above this many limbs a cell could receive 2n &gt; 2⁸ products; the accumulators are normalised
+    /// part way (only the 4096-bit full-modulus operations of blinding and verification get there).
+    /// </summary>
+    private const int LazyLimit = 120;
+
+    /// <summary>result = a·b·R⁻¹ mod m (result &lt; 2m) for a, b &lt; 2m with normalised limbs. result may alias a or b.</summary>
+    public static void Multiply(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> b, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
+    {
+        Span<TVec> t = stackalloc TVec[n];
+        t.Clear();
+        ref TVec tr = ref MemoryMarshal.GetReference(t);
+        ref TVec br = ref MemoryMarshal.GetReference(b);
+        ref TVec mr = ref MemoryMarshal.GetReference(m);
+        ref TVec ar = ref MemoryMarshal.GetReference(a);
+        TVec mask = TOps.Broadcast(LimbMask);
+        for (int i = 0; i < n; i++)
+        {
+            TVec ai = Unsafe.Add(ref ar, i);
+            TVec t0 = TOps.Add(tr, TOps.Mul(ai, br));
+            TVec mi = TOps.And(TOps.Mul(t0, k0), mask);
+            t0 = TOps.Add(t0, TOps.Mul(mi, mr));
+            // t0 ≡ 0 mod 2²⁸ now: divide the whole accumulator by 2²⁸ by moving every cell down one place.
+            TVec carry = TOps.ShiftRight(t0, LimbBits);
+            tr = TOps.Add(TOps.Add(Unsafe.Add(ref tr, 1), carry), TOps.Add(TOps.Mul(ai, Unsafe.Add(ref br, 1)), TOps.Mul(mi, Unsafe.Add(ref mr, 1))));
+            // Pointer-bumped 4× unrolled body: constant offsets instead of index arithmetic per access.
+            ref TVec tj = ref Unsafe.Add(ref tr, 2);
+            ref TVec bj = ref Unsafe.Add(ref br, 2);
+            ref TVec mj = ref Unsafe.Add(ref mr, 2);
+            int remaining = n - 2;
+            for (; remaining >= 4; remaining -= 4)
+            {
+                TVec x0 = TOps.Add(tj, TOps.Add(TOps.Mul(ai, bj), TOps.Mul(mi, mj)));
+                TVec x1 = TOps.Add(Unsafe.Add(ref tj, 1), TOps.Add(TOps.Mul(ai, Unsafe.Add(ref bj, 1)), TOps.Mul(mi, Unsafe.Add(ref mj, 1))));
+                TVec x2 = TOps.Add(Unsafe.Add(ref tj, 2), TOps.Add(TOps.Mul(ai, Unsafe.Add(ref bj, 2)), TOps.Mul(mi, Unsafe.Add(ref mj, 2))));
+                TVec x3 = TOps.Add(Unsafe.Add(ref tj, 3), TOps.Add(TOps.Mul(ai, Unsafe.Add(ref bj, 3)), TOps.Mul(mi, Unsafe.Add(ref mj, 3))));
+                Unsafe.Add(ref tj, -1) = x0;
+                tj = x1;
+                Unsafe.Add(ref tj, 1) = x2;
+                Unsafe.Add(ref tj, 2) = x3;
+                tj = ref Unsafe.Add(ref tj, 4);
+                bj = ref Unsafe.Add(ref bj, 4);
+                mj = ref Unsafe.Add(ref mj, 4);
+            }
+            for (; remaining > 0; remaining--)
+            {
+                Unsafe.Add(ref tj, -1) = TOps.Add(tj, TOps.Add(TOps.Mul(ai, bj), TOps.Mul(mi, mj)));
+                tj = ref Unsafe.Add(ref tj, 1);
+                bj = ref Unsafe.Add(ref bj, 1);
+                mj = ref Unsafe.Add(ref mj, 1);
+            }
+            Unsafe.Add(ref tr, n - 1) = default;
+            if (n > LazyLimit && (i & 63) == 63)
+                Normalize(t, t);
+        }
+        Normalize(t, result);
+    }
+
+    /// <summary>result = a²·R⁻¹ mod m (result &lt; 2m); each cross product is computed once. result may alias a.</summary>
+    public static void Square(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
+    {
+        Span<TVec> wide = stackalloc TVec[2 * n];
+        wide.Clear();
+        ref TVec wr = ref MemoryMarshal.GetReference(wide);
+        ref TVec ar = ref MemoryMarshal.GetReference(a);
+        for (int i = 0; i < n; i++)
+        {
+            TVec ai = Unsafe.Add(ref ar, i);
+            Unsafe.Add(ref wr, 2 * i) = TOps.Add(Unsafe.Add(ref wr, 2 * i), TOps.Mul(ai, ai));
+            TVec twice = TOps.Add(ai, ai); // < 2²⁹: still a 32-bit operand
+            ref TVec row = ref Unsafe.Add(ref wr, i);
+            ref TVec cell = ref Unsafe.Add(ref row, i + 1);
+            ref TVec aj = ref Unsafe.Add(ref ar, i + 1);
+            int remaining = n - i - 1;
+            for (; remaining >= 4; remaining -= 4)
+            {
+                TVec x0 = TOps.Add(cell, TOps.Mul(twice, aj));
+                TVec x1 = TOps.Add(Unsafe.Add(ref cell, 1), TOps.Mul(twice, Unsafe.Add(ref aj, 1)));
+                TVec x2 = TOps.Add(Unsafe.Add(ref cell, 2), TOps.Mul(twice, Unsafe.Add(ref aj, 2)));
+                TVec x3 = TOps.Add(Unsafe.Add(ref cell, 3), TOps.Mul(twice, Unsafe.Add(ref aj, 3)));
+                cell = x0;
+                Unsafe.Add(ref cell, 1) = x1;
+                Unsafe.Add(ref cell, 2) = x2;
+                Unsafe.Add(ref cell, 3) = x3;
+                cell = ref Unsafe.Add(ref cell, 4);
+                aj = ref Unsafe.Add(ref aj, 4);
+            }
+            for (; remaining > 0; remaining--)
+            {
+                cell = TOps.Add(cell, TOps.Mul(twice, aj));
+                cell = ref Unsafe.Add(ref cell, 1);
+                aj = ref Unsafe.Add(ref aj, 1);
+            }
+        }
+        if (n > LazyLimit)
+            Normalize(wide, wide);
+        Reduce(wide, m, k0, result, n);
+    }
+
+    /// <summary>
+    /// Montgomery reduction of a 2n-limb value T &lt; m·R: result = T·R⁻¹ mod m, below 2m. Destroys
+    /// <paramref name="wide"/>.
+    /// </summary>
+    public static void Reduce(Span<TVec> wide, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
+    {
+        ref TVec wr = ref MemoryMarshal.GetReference(wide);
+        ref TVec mr = ref MemoryMarshal.GetReference(m);
+        TVec mask = TOps.Broadcast(LimbMask);
+        for (int i = 0; i < n; i++)
+        {
+            ref TVec row = ref Unsafe.Add(ref wr, i);
+            TVec mi = TOps.And(TOps.Mul(row, k0), mask);
+            TVec low = TOps.Add(row, TOps.Mul(mi, mr));
+            Unsafe.Add(ref row, 1) = TOps.Add(Unsafe.Add(ref row, 1), TOps.Add(TOps.ShiftRight(low, LimbBits), TOps.Mul(mi, Unsafe.Add(ref mr, 1))));
+            ref TVec cell = ref Unsafe.Add(ref row, 2);
+            ref TVec mj = ref Unsafe.Add(ref mr, 2);
+            int remaining = n - 2;
+            for (; remaining >= 4; remaining -= 4)
+            {
+                TVec x0 = TOps.Add(cell, TOps.Mul(mi, mj));
+                TVec x1 = TOps.Add(Unsafe.Add(ref cell, 1), TOps.Mul(mi, Unsafe.Add(ref mj, 1)));
+                TVec x2 = TOps.Add(Unsafe.Add(ref cell, 2), TOps.Mul(mi, Unsafe.Add(ref mj, 2)));
+                TVec x3 = TOps.Add(Unsafe.Add(ref cell, 3), TOps.Mul(mi, Unsafe.Add(ref mj, 3)));
+                cell = x0;
+                Unsafe.Add(ref cell, 1) = x1;
+                Unsafe.Add(ref cell, 2) = x2;
+                Unsafe.Add(ref cell, 3) = x3;
+                cell = ref Unsafe.Add(ref cell, 4);
+                mj = ref Unsafe.Add(ref mj, 4);
+            }
+            for (; remaining > 0; remaining--)
+            {
+                cell = TOps.Add(cell, TOps.Mul(mi, mj));
+                cell = ref Unsafe.Add(ref cell, 1);
+                mj = ref Unsafe.Add(ref mj, 1);
+            }
+            if (n > LazyLimit && (i & 63) == 63)
+                Normalize(wide[(i + 1)..], wide[(i + 1)..]);
+        }
+        Normalize(wide.Slice(n, n), result);
+    }
+
+    /// <summary>Propagates carries so every limb is below 2²⁸; the value must fit in the destination's limbs.</summary>
+    public static void Normalize(ReadOnlySpan<TVec> source, Span<TVec> destination)
+    {
+        TVec mask = TOps.Broadcast(LimbMask);
+        TVec carry = default;
+        for (int j = 0; j < destination.Length; j++)
+        {
+            TVec v = TOps.Add(source[j], carry);
+            destination[j] = TOps.And(v, mask);
+            carry = TOps.ShiftRight(v, LimbBits);
+        }
+    }
+
+    /// <summary>Plain product a·b (both n normalised limbs) into 2n normalised limbs.</summary>
+    public static void MultiplyPlain(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> b, Span<TVec> product, int n)
+    {
+        Span<TVec> wide = product[..(2 * n)];
+        wide.Clear();
+        for (int i = 0; i < n; i++)
+        {
+            TVec ai = a[i];
+            for (int j = 0; j < n; j++)
+                wide[i + j] = TOps.Add(wide[i + j], TOps.Mul(ai, b[j]));
+        }
+        Normalize(wide, wide);
+    }
+
+    /// <summary>x ← x − m where x ≥ m, per lane, in constant time (x, m normalised, x &lt; 2^(28n)).</summary>
+    public static void SubtractIfNotBelow(Span<TVec> x, ReadOnlySpan<TVec> m, int n)
+    {
+        Span<TVec> difference = stackalloc TVec[n];
+        TVec borrow = Subtract(x, m, difference, n);
+        TVec keep = TOps.Sub(default, borrow); // all ones where x < m
+        TVec replace = TOps.Sub(borrow, TOps.Broadcast(1)); // all ones where x ≥ m
+        for (int j = 0; j < n; j++)
+            x[j] = TOps.Or(TOps.And(x[j], keep), TOps.And(difference[j], replace));
+    }
+
+    /// <summary>difference = a − b mod 2^(28n); returns the final borrow (0 or 1) per lane.</summary>
+    public static TVec Subtract(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> b, Span<TVec> difference, int n)
+    {
+        TVec mask = TOps.Broadcast(LimbMask);
+        TVec borrow = default;
+        for (int j = 0; j < n; j++)
+        {
+            TVec v = TOps.Sub(TOps.Sub(a[j], b[j]), borrow);
+            difference[j] = TOps.And(v, mask);
+            borrow = TOps.ShiftRight(v, 63);
+        }
+        return borrow;
+    }
+
+    /// <summary>x ← x + (m where the lane's mask is set), normalised; the caller guarantees no overflow past n limbs.</summary>
+    public static void AddMasked(Span<TVec> x, ReadOnlySpan<TVec> m, TVec laneMask, int n)
+    {
+        TVec mask = TOps.Broadcast(LimbMask);
+        TVec carry = default;
+        for (int j = 0; j < n; j++)
+        {
+            TVec v = TOps.Add(TOps.Add(x[j], TOps.And(m[j], laneMask)), carry);
+            x[j] = TOps.And(v, mask);
+            carry = TOps.ShiftRight(v, LimbBits);
+        }
+    }
+
+    /// <summary>All ones in lanes where a == b over n limbs (constant time).</summary>
+    public static TVec EqualLanes(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> b, int n)
+    {
+        TVec difference = default;
+        for (int j = 0; j < n; j++)
+        {
+            TVec x = TOps.Sub(a[j], b[j]);
+            difference = TOps.Or(difference, x);
+        }
+        return TOps.Equal(difference, default);
+    }
+
+    /// <summary>
+    /// result = table[digit] per lane, reading every entry (constant-time table lookup). table holds
+    /// <paramref name="entries"/> values of n limbs each.
+    /// </summary>
+    public static void Select(ReadOnlySpan<TVec> table, int entries, TVec digits, Span<TVec> result, int n)
+    {
+        Span<TVec> masks = stackalloc TVec[entries];
+        for (int e = 0; e < entries; e++)
+            masks[e] = TOps.Equal(digits, TOps.Broadcast((ulong)e));
+        ref TVec tr = ref MemoryMarshal.GetReference(table);
+        ref TVec mr = ref MemoryMarshal.GetReference(masks);
+        for (int j = 0; j < n; j++)
+        {
+            TVec acc = default;
+            for (int e = 0; e < entries; e++)
+                acc = TOps.Or(acc, TOps.And(Unsafe.Add(ref tr, e * n + j), Unsafe.Add(ref mr, e)));
+            result[j] = acc;
+        }
+    }
+}
