@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using Brisk.Crypto.Aead;
 using Brisk.Crypto.KeyExchange;
 using Brisk.Tls.Credentials;
+using Brisk.Tls.Resumption;
 
 namespace Brisk.Tls;
 
@@ -54,6 +55,31 @@ public sealed class TlsServerOptions
     /// is safe to about 2^24.5 records per key). Lowered only by tests.
     /// </summary>
     public ulong KeyUpdateAfterRecords { get; init; } = 1UL << 24;
+
+    /// <summary>
+    /// Session-ticket keys (RFC 5077 for TLS 1.2, RFC 8446 §4.6.1 for TLS 1.3), or null: no tickets are issued
+    /// or accepted (TLS 1.3 then has no resumption).
+    /// </summary>
+    public TicketKeyRing? TicketKeys { get; init; }
+
+    /// <summary>TLS 1.2 session-ID cache, or null: full handshakes get an empty session_id and IDs are not resumed.</summary>
+    public SessionCache? SessionCache { get; init; }
+
+    /// <summary>NewSessionTicket messages sent after each TLS 1.3 handshake (RFC 8446 §4.6.1; a client uses one per connection).</summary>
+    public int Tls13TicketCount { get; init; } = 2;
+
+    /// <summary>
+    /// How long a session may be resumed: ticket_lifetime (RFC 8446 §4.6.1, at most 7 days), the TLS 1.2 lifetime
+    /// hint, and the cache's expiry. The default, one hour, fits the default key rotation (a key seals for one
+    /// hour and opens for two), so every ticket is honoured for its whole advertised lifetime.
+    /// </summary>
+    public TimeSpan TicketLifetime { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>TLS 1.3: accept psk_ke (resumption without a fresh (EC)DHE, so without forward secrecy for its data; RFC 8446 §4.2.9). Off by default.</summary>
+    public bool AllowPskWithoutKeyExchange { get; init; }
+
+    /// <summary>TLS 1.3: how far the client's ticket age may be from ours (RFC 8446 §4.2.11.1, §8.3).</summary>
+    public TimeSpan TicketAgeTolerance { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Clock for certificate validity checks; tests pin it.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;

@@ -49,6 +49,30 @@ public sealed class BriskServerOptions
     /// <summary>How long a batching RSA engine may wait to fill its lanes (default 0: never wait).</summary>
     public string? RsaBatchWait { get; set; }
 
+    /// <summary>
+    /// Fewer queued RSA operations than this run one by one on the system engine rather than as a batch
+    /// (default -1: half the engine's lanes). 1 batches everything (tests, benchmarks).
+    /// </summary>
+    public int RsaBatchMinimum { get; set; } = -1;
+
+    /// <summary>Session tickets (TLS 1.2 RFC 5077, TLS 1.3 NewSessionTicket): on | off.</summary>
+    public string Tickets { get; set; } = "on";
+
+    /// <summary>File of shared ticket keys (one per line, newest first; see README). Empty: in-memory keys rotated hourly.</summary>
+    public string? TicketKeyFile { get; set; }
+
+    /// <summary>TLS 1.2 session-ID cache entries; 0 disables session-ID resumption.</summary>
+    public int SessionCacheSize { get; set; } = 20000;
+
+    /// <summary>TLS 1.3 NewSessionTicket messages per handshake (0..10).</summary>
+    public int TicketCount { get; set; } = 2;
+
+    /// <summary>How long a session may be resumed (ticket lifetime, cache expiry); at most 7 days.</summary>
+    public string TicketLifetime { get; set; } = "1h";
+
+    /// <summary>TLS 1.3: also accept psk_ke resumption (no fresh key exchange, so no forward secrecy for it).</summary>
+    public bool AllowPskKe { get; set; }
+
     /// <summary>Socket listen backlog.</summary>
     public int Backlog { get; set; } = 1024;
 }

@@ -22,6 +22,9 @@ public static class CommandLine
         ["--rsa-engine"] = "RsaEngine",
         ["--rsa-batch-wait"] = "RsaBatchWait",
         ["--backlog"] = "Backlog",
+        ["--tickets"] = "Tickets",
+        ["--ticket-key-file"] = "TicketKeyFile",
+        ["--session-cache-size"] = "SessionCacheSize",
     };
 
     public const string Usage = """
@@ -41,6 +44,10 @@ public static class CommandLine
           --record-crypto NAME        managed (default: Brisk's intrinsics kernels) | system
           --rsa-engine NAME           auto (default) | system | multibuffer | native | fiat
           --rsa-batch-wait SPAN       longest wait to fill RSA batch lanes (default 0)
+          --tickets on|off            session tickets, TLS 1.2 and 1.3 (default on)
+          --ticket-key-file FILE      shared ticket keys, one hex/base64 key per line, newest
+                                      first (default: in-memory keys rotated hourly)
+          --session-cache-size N      TLS 1.2 session-ID cache entries (default 20000; 0: off)
         Key tool:
           keygen --batch N --bits B --out DIR   a Fiat key family: one modulus, N small exponents,
                                                 N self-signed certificates for localhost

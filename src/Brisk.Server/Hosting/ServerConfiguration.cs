@@ -6,6 +6,7 @@ using Brisk.Crypto.Rsa;
 using Brisk.Server.Responders;
 using Brisk.Tls;
 using Brisk.Tls.Credentials;
+using Brisk.Tls.Resumption;
 
 namespace Brisk.Server.Hosting;
 
@@ -112,6 +113,10 @@ public sealed class ServerConfiguration
             ? (responder is HttpResponder ? ["http/1.1"] : [])
             : options.Alpn.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
 
+        var (ticketKeys, sessionCache, ticketLifetime) = BuildResumption(options, recordCrypto);
+        if (options.TicketCount is < 0 or > 10)
+            throw new ConfigurationException("TicketCount: must be between 0 and 10");
+
         return new ServerConfiguration
         {
             Endpoints = endpoints,
@@ -133,8 +138,51 @@ public sealed class ServerConfiguration
                 ClientTrustAnchors = anchors,
                 KeyExchange = keyExchange,
                 RecordCrypto = recordCrypto,
+                TicketKeys = ticketKeys,
+                SessionCache = sessionCache,
+                Tls13TicketCount = options.TicketCount,
+                TicketLifetime = ticketLifetime,
+                AllowPskWithoutKeyExchange = options.AllowPskKe,
             },
         };
+    }
+
+    /// <summary>Ticket keys (memory or file), the session-ID cache and the session lifetime.</summary>
+    private static (TicketKeyRing?, SessionCache?, TimeSpan) BuildResumption(BriskServerOptions options, IAeadProvider aead)
+    {
+        var lifetime = ParseDuration("TicketLifetime", options.TicketLifetime);
+        // RFC 8446 §4.6.1: ticket_lifetime must not exceed 7 days.
+        if (lifetime > TimeSpan.FromDays(7))
+            throw new ConfigurationException("TicketLifetime: at most 7 days (RFC 8446 §4.6.1)");
+        bool tickets = options.Tickets.Trim().ToLowerInvariant() switch
+        {
+            "on" or "true" or "yes" => true,
+            "off" or "false" or "no" => false,
+            var other => throw new ConfigurationException($"Tickets: '{other}' is not on or off"),
+        };
+        TicketKeyRing? ring = null;
+        if (!string.IsNullOrWhiteSpace(options.TicketKeyFile))
+        {
+            if (!tickets)
+                throw new ConfigurationException("TicketKeyFile: set, but Tickets is off");
+            try
+            {
+                ring = TicketKeyRing.LoadFile(options.TicketKeyFile, aead, TimeProvider.System);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                throw new ConfigurationException($"TicketKeyFile: {ex.Message}");
+            }
+        }
+        else if (tickets)
+        {
+            // A key seals for an hour, then keeps opening for a ticket lifetime, so every ticket lives its full lifetime.
+            ring = TicketKeyRing.CreateRotating(aead, TimeProvider.System, TicketKeyRing.DefaultRotation, TicketKeyRing.DefaultRotation + lifetime);
+        }
+        if (options.SessionCacheSize < 0)
+            throw new ConfigurationException("SessionCacheSize: must be 0 (off) or positive");
+        var cache = options.SessionCacheSize > 0 ? new SessionCache(options.SessionCacheSize, TimeProvider.System) : null;
+        return (ring, cache, lifetime);
     }
 
     /// <summary>
@@ -145,7 +193,13 @@ public sealed class ServerConfiguration
     /// </summary>
     private static IRsaEngine CreateRsaEngine(BriskServerOptions options)
     {
-        var batch = new RsaBatchOptions { MaxWait = options.RsaBatchWait is { Length: > 0 } wait ? ParseDuration("RsaBatchWait", wait, allowZero: true) : TimeSpan.Zero };
+        if (options.RsaBatchMinimum is 0 or < -1 or > 64)
+            throw new ConfigurationException("RsaBatchMinimum: 1 to 64, or -1 for half the engine's lanes");
+        var batch = new RsaBatchOptions
+        {
+            MaxWait = options.RsaBatchWait is { Length: > 0 } wait ? ParseDuration("RsaBatchWait", wait, allowZero: true) : TimeSpan.Zero,
+            MinimumBatch = options.RsaBatchMinimum,
+        };
         string name = options.RsaEngine.Trim().ToLowerInvariant();
         if (name == "auto")
             return RsaEngines.Create("native", batch) ?? SystemRsaEngine.Instance;
@@ -170,6 +224,8 @@ public sealed class ServerConfiguration
             value = TimeSpan.FromMilliseconds(ms);
         else if (text.EndsWith('s') && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var s))
             value = TimeSpan.FromSeconds(s);
+        else if (text.EndsWith('h') && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var h))
+            value = TimeSpan.FromHours(h);
         else if (text.EndsWith('m') && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var m))
             value = TimeSpan.FromMinutes(m);
         else if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value))

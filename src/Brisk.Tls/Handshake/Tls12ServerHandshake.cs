@@ -9,14 +9,17 @@ using Brisk.Tls.KeySchedule;
 using Brisk.Tls.Messages;
 using Brisk.Tls.Protocol;
 using Brisk.Tls.Records;
+using Brisk.Tls.Resumption;
 
 namespace Brisk.Tls.Handshake;
 
 /// <summary>
-/// The TLS 1.2 server handshake (RFC 5246 §7.3), full handshake only:
+/// The TLS 1.2 server handshake (RFC 5246 §7.3). Full handshake:
 /// ClientHello → ServerHello, Certificate, [ServerKeyExchange], [CertificateRequest], ServerHelloDone →
 /// [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished →
-/// ChangeCipherSpec, Finished. One method per step, called in that order; the state says which message
+/// [NewSessionTicket], ChangeCipherSpec, Finished.
+/// Abbreviated handshake, resuming a session from a ticket (RFC 5077 §3.1) or the session-ID cache:
+/// ClientHello → ServerHello, [NewSessionTicket], ChangeCipherSpec, Finished → ChangeCipherSpec, Finished. One method per step, called in that order; the state says which message
 /// may come next, and anything else is unexpected_message. Per-handshake secrets live here and are
 /// erased when the handshake ends.
 /// </summary>
@@ -53,6 +56,10 @@ internal sealed class Tls12ServerHandshake : IDisposable
     private X509Certificate2? _clientCertificate;
     private RecordProtection? _clientWriteProtection;
     private RecordProtection? _serverWriteProtection;
+    private bool _resumed;
+    private bool _issueTicket;
+    private byte[] _sessionId = [];
+    private DateTimeOffset _sessionCreatedAt;
 
     public Tls12ServerHandshake(TlsServerConnection connection, ClientHello clientHello, ReadOnlySpan<byte> clientHelloMessage)
     {
@@ -66,7 +73,19 @@ internal sealed class Tls12ServerHandshake : IDisposable
     public async ValueTask SendServerFlightAsync(CancellationToken cancellationToken)
     {
         CheckClientHello();
+        if (FindResumableSession() is { } session)
+        {
+            using (session.State)
+                await SendAbbreviatedFlightAsync(session.State, session.RenewTicket, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         SelectParameters();
+        // RFC 7627 §5.3: only sessions with the extended master secret are resumed, so only they get a ticket or an ID.
+        // RFC 5077 §3.2: a client's session_ticket extension (empty or not) asks for a new ticket; the server then
+        // sends an empty session_id (§3.4) and, at the end, NewSessionTicket. Otherwise a cached session gets an ID.
+        _issueTicket = _extendedMasterSecret && _options.TicketKeys is not null && _clientHello.SessionTicket is not null;
+        if (_extendedMasterSecret && !_issueTicket && _options.SessionCache is not null)
+            _sessionId = RandomNumberGenerator.GetBytes(32);
 
         using var flight = new TlsWriter(4096);
         WriteServerHello(flight);
@@ -106,7 +125,8 @@ internal sealed class Tls12ServerHandshake : IDisposable
             case (State.ExpectFinished, HandshakeType.Finished):
                 ReadClientFinished(body.Span);
                 _transcript.Append(message.Span);
-                await SendServerFinishedAsync(cancellationToken).ConfigureAwait(false);
+                if (!_resumed)
+                    await SendServerFinishedAsync(cancellationToken).ConfigureAwait(false);
                 _state = State.Complete;
                 _connection.CompleteHandshake();
                 break;
@@ -245,8 +265,9 @@ internal sealed class Tls12ServerHandshake : IDisposable
         {
             LegacyVersion = ProtocolVersion.Tls12,
             Random = _serverRandom,
-            SessionId = [],
+            SessionId = _sessionId,
             CipherSuite = _suite.Suite,
+            SessionTicket = _issueTicket,
             RenegotiationInfo = _secureRenegotiation ? [] : null,
             ExtendedMasterSecret = _extendedMasterSecret,
             AlpnProtocol = _applicationProtocol is null ? null : Encoding.ASCII.GetBytes(_applicationProtocol),
@@ -389,6 +410,11 @@ internal sealed class Tls12ServerHandshake : IDisposable
     /// <summary>Step 7: our ChangeCipherSpec and Finished, in one write.</summary>
     private async ValueTask SendServerFinishedAsync(CancellationToken cancellationToken)
     {
+        _sessionCreatedAt = _options.Time.GetUtcNow();
+        if (_issueTicket)
+            WriteNewSessionTicket();
+        else if (_sessionId.Length > 0)
+            _options.SessionCache!.Add(_sessionId, CreateSessionState());
         Span<byte> verifyData = stackalloc byte[VerifyDataLength];
         ComputeVerifyData(fromClient: false, verifyData);
         using var finished = new TlsWriter(32);
@@ -399,7 +425,147 @@ internal sealed class Tls12ServerHandshake : IDisposable
         records.SetProtection(_serverWriteProtection!);
         _serverWriteProtection = null; // owned by the record writer now
         records.Write(ContentType.Handshake, finished.WrittenSpan);
+        _transcript.Append(finished.WrittenSpan);
         await _connection.FlushHandshakeAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The session this handshake established (or resumed), for a ticket or the cache.</summary>
+    private SessionState CreateSessionState() => new()
+    {
+        Version = ProtocolVersion.Tls12,
+        CipherSuite = _suite.Suite,
+        Secret = (byte[])_masterSecret.Clone(),
+        ExtendedMasterSecret = _extendedMasterSecret,
+        ApplicationProtocol = _applicationProtocol,
+        ServerName = _clientHello.ServerName,
+        ClientCertificate = _connection.Info.ClientIdentity?.Certificate.RawData,
+        CreatedAt = _sessionCreatedAt,
+        Lifetime = _options.TicketLifetime,
+    };
+
+    /// <summary>RFC 5077 §3.3: NewSessionTicket goes before our ChangeCipherSpec and is part of the Finished transcript.</summary>
+    private void WriteNewSessionTicket()
+    {
+        byte[] ticket;
+        using (var state = CreateSessionState())
+            ticket = _options.TicketKeys!.SealSession(state);
+        using var message = new TlsWriter(ticket.Length + 16);
+        new NewSessionTicketTls12
+        {
+            TicketLifetimeHint = (uint)Math.Min(uint.MaxValue, _options.TicketLifetime.TotalSeconds),
+            Ticket = ticket,
+        }.Write(message);
+        _transcript.Append(message.WrittenSpan);
+        _connection.Records.Write(ContentType.Handshake, message.WrittenSpan);
+    }
+
+    /// <summary>
+    /// A session the ClientHello may resume: from its ticket (RFC 5077 §3.4, preferred) or from the session-ID
+    /// cache (RFC 5246 §7.4.1.2). Sessions that do not fit this hello are passed over (full handshake), except
+    /// the one case RFC 7627 §5.3 makes fatal.
+    /// </summary>
+    private (SessionState State, bool RenewTicket)? FindResumableSession()
+    {
+        if (_options.TicketKeys is { } ticketKeys && _clientHello.SessionTicket is { Length: > 0 } ticket)
+        {
+            var state = ticketKeys.TryOpenSession(ticket, out bool sealedWithNewestKey);
+            if (state is not null)
+            {
+                if (IsResumableOrDispose(state))
+                    return (state, !sealedWithNewestKey);
+            }
+        }
+        if (_options.SessionCache?.TryGet(_clientHello.LegacySessionId) is { } cached && IsResumableOrDispose(cached))
+            return (cached, false);
+        return null;
+    }
+
+    private bool IsResumableOrDispose(SessionState state)
+    {
+        bool resumable = false;
+        try
+        {
+            resumable = IsResumable(state);
+            return resumable;
+        }
+        finally
+        {
+            if (!resumable)
+                state.Dispose();
+        }
+    }
+
+    private bool IsResumable(SessionState state)
+    {
+        if (state.Version != ProtocolVersion.Tls12 || state.Secret.Length != MasterSecretLength)
+            return false;
+        // RFC 5246 §7.4.1.2: the client must offer the session's suite; we must still have it enabled.
+        var suite = _options.Tls12CipherSuites.FirstOrDefault(s => s.Suite == state.CipherSuite);
+        if (suite is null || Array.IndexOf(_clientHello.CipherSuites, state.CipherSuite) < 0)
+            return false;
+        // RFC 6066 §3: a server "MUST NOT accept the request to resume the session if the server_name extension contains a different name".
+        if (!string.Equals(state.ServerName, _clientHello.ServerName, StringComparison.OrdinalIgnoreCase))
+            return false;
+        if (_options.ClientAuthentication == ClientAuthenticationMode.Require && state.ClientCertificate is null)
+            return false;
+        // RFC 7627 §5.3: a session without the extended master secret is not resumed (full handshake: MUST when the
+        // new hello has the extension, and we choose it over aborting when neither has it); a session with it and a
+        // hello without it "MUST abort the abbreviated handshake" (handshake_failure, §5.2).
+        if (!state.ExtendedMasterSecret)
+            return false;
+        if (!_clientHello.ExtendedMasterSecret)
+            throw new TlsProtocolException(AlertDescription.HandshakeFailure, "resumption of an extended-master-secret session without the extension (RFC 7627 §5.3)");
+        return true;
+    }
+
+    /// <summary>
+    /// RFC 5246 §7.3 abbreviated handshake: ServerHello echoing the client's session_id (RFC 5077 §3.4 for
+    /// tickets), [NewSessionTicket when the ticket's key is no longer the newest], then our ChangeCipherSpec
+    /// and Finished first; the client answers with its own.
+    /// </summary>
+    private async ValueTask SendAbbreviatedFlightAsync(SessionState session, bool renewTicket, CancellationToken cancellationToken)
+    {
+        _resumed = true;
+        _suite = _options.Tls12CipherSuites.First(s => s.Suite == session.CipherSuite);
+        _extendedMasterSecret = session.ExtendedMasterSecret;
+        _applicationProtocol = SelectApplicationProtocol(_clientHello.AlpnProtocols, _options.ApplicationProtocols);
+        session.Secret.CopyTo(_masterSecret);
+        _sessionId = _clientHello.LegacySessionId;
+        _sessionCreatedAt = session.CreatedAt; // a renewed ticket keeps the session's age: renewal never extends a session
+        _issueTicket = renewTicket;
+
+        var info = _connection.Info;
+        info.CipherSuite = _suite.Suite;
+        info.Group = null;
+        info.ServerName = _clientHello.ServerName;
+        info.ApplicationProtocol = _applicationProtocol;
+        info.ExtendedMasterSecret = _extendedMasterSecret;
+        info.Resumed = true;
+        if (session.ClientCertificate is { } clientCertificate)
+            info.ClientIdentity = ClientCertificateValidator.DescribeIdentity(X509CertificateLoader.LoadCertificate(clientCertificate));
+
+        using (var flight = new TlsWriter(512))
+        {
+            WriteServerHello(flight);
+            _transcript.Append(flight.WrittenSpan);
+            _connection.Records.Write(ContentType.Handshake, flight.WrittenSpan);
+        }
+        if (_issueTicket)
+            WriteNewSessionTicket();
+        DeriveRecordProtection();
+
+        Span<byte> verifyData = stackalloc byte[VerifyDataLength];
+        ComputeVerifyData(fromClient: false, verifyData);
+        using var finished = new TlsWriter(32);
+        Finished.Write(finished, verifyData);
+        var records = _connection.Records;
+        records.Write(ContentType.ChangeCipherSpec, [1]);
+        records.SetProtection(_serverWriteProtection!);
+        _serverWriteProtection = null; // owned by the record writer now
+        records.Write(ContentType.Handshake, finished.WrittenSpan);
+        _transcript.Append(finished.WrittenSpan);
+        await _connection.FlushHandshakeAsync(cancellationToken).ConfigureAwait(false);
+        _state = State.ExpectChangeCipherSpec;
     }
 
     private void ComputeVerifyData(bool fromClient, Span<byte> verifyData)

@@ -8,6 +8,7 @@ using Brisk.Tls.Credentials;
 using Brisk.Tls.KeySchedule;
 using Brisk.Tls.Messages;
 using Brisk.Tls.Protocol;
+using Brisk.Tls.Resumption;
 
 namespace Brisk.Tls.Handshake;
 
@@ -15,7 +16,8 @@ namespace Brisk.Tls.Handshake;
 /// The TLS 1.3 server handshake (RFC 8446 §2, §4), full handshake with (EC)DHE:
 /// ClientHello → [HelloRetryRequest → ClientHello] → ServerHello, {EncryptedExtensions},
 /// {CertificateRequest}, {Certificate}, {CertificateVerify}, {Finished} → {Certificate},
-/// {CertificateVerify}, {Finished}. One method per step, called in order. Secrets move through the key
+/// {CertificateVerify}, {Finished}, then [NewSessionTicket]s. With a resumption PSK (RFC 8446 §2.2, §4.2.11) the
+/// server sends no CertificateRequest, Certificate or CertificateVerify. One method per step, called in order. Secrets move through the key
 /// schedule's phase types (early → handshake → application) and each phase is erased when the next begins.
 /// </summary>
 internal sealed class Tls13ServerHandshake : IDisposable
@@ -46,6 +48,9 @@ internal sealed class Tls13ServerHandshake : IDisposable
     private Tls13HandshakeSecrets? _handshakeSecrets;
     private Tls13ApplicationSecrets? _applicationSecrets;
     private X509Certificate2? _clientCertificate;
+    private SessionState? _resumption;
+    private ushort _selectedIdentity;
+    private bool _pskWithoutKeyExchange;
 
     public Tls13ServerHandshake(TlsServerConnection connection, ClientHello clientHello, ReadOnlySpan<byte> clientHelloMessage)
     {
@@ -68,21 +73,26 @@ internal sealed class Tls13ServerHandshake : IDisposable
     {
         CheckClientHello(_clientHello);
         _suite = SelectSuite(_clientHello);
-        (_certificate, _signatureScheme) = SelectCertificate(_clientHello);
+        var share = SelectKeyShare(_clientHello, out var groupForRetry);
+        // The first ClientHello is the whole transcript so far; its binders are checked only if we answer it
+        // with a ServerHello (after a HelloRetryRequest the second ClientHello's PSK counts).
+        TryAcceptPsk(_clientHello, _transcript.Messages, [], keyShareAvailable: share is not null);
+        if (_resumption is null)
+            (_certificate, _signatureScheme) = SelectCertificate(_clientHello);
         _applicationProtocol = Tls12ServerHandshake.SelectApplicationProtocol(_clientHello.AlpnProtocols, _options.ApplicationProtocols);
         // RFC 8446 §4.2.10: 0-RTT is never accepted; its records are skipped until the handshake keys decrypt.
         SkippingEarlyData = _clientHello.EarlyData;
 
-        var share = SelectKeyShare(_clientHello, out var groupForRetry);
-        if (share is null)
+        if (share is null && !_pskWithoutKeyExchange)
         {
             _group = groupForRetry;
             await SendHelloRetryRequestAsync(cancellationToken).ConfigureAwait(false);
             _state = State.ExpectSecondClientHello;
             return;
         }
-        _group = (NamedGroup)share.Group;
-        await SendServerFlightAsync(share, cancellationToken).ConfigureAwait(false);
+        if (share is not null && !_pskWithoutKeyExchange)
+            _group = (NamedGroup)share.Group;
+        await SendServerFlightAsync(_pskWithoutKeyExchange ? null : share, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask HandleMessageAsync(HandshakeType type, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
@@ -107,6 +117,7 @@ internal sealed class Tls13ServerHandshake : IDisposable
                 ReadClientFinished(body.Span);
                 _transcript.Append(message.Span);
                 _state = State.Complete;
+                await SendNewSessionTicketsAsync(cancellationToken).ConfigureAwait(false);
                 _connection.CompleteTls13Handshake(_applicationSecrets!, _suite);
                 _applicationSecrets = null; // owned by the connection now (KeyUpdate)
                 break;
@@ -250,8 +261,156 @@ internal sealed class Tls13ServerHandshake : IDisposable
 
         _clientHello = second;
         SkippingEarlyData = false;
+        // RFC 8446 §4.2.11.2: the binder now covers message_hash(ClientHello1), HelloRetryRequest and the truncated ClientHello2.
+        TryAcceptPsk(second, message.Span, _transcript.Messages, keyShareAvailable: true);
+        if (_resumption is null && _certificate is null)
+            (_certificate, _signatureScheme) = SelectCertificate(second);
         _transcript.Append(message.Span);
         await SendServerFlightAsync(share, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// RFC 8446 §4.2.11: picks the first offered ticket that opens, is still fresh, and suits the chosen cipher
+    /// suite; checks that identity's binder and no other (a bad binder aborts with decrypt_error, §4.2.11.2,
+    /// §6.2). Unknown, expired or unsuitable tickets are ignored, and without one the handshake is a full one.
+    /// <paramref name="transcriptBefore"/> is what precedes this ClientHello in the transcript (message_hash and
+    /// HelloRetryRequest after a retry).
+    /// </summary>
+    private void TryAcceptPsk(ClientHello hello, ReadOnlySpan<byte> clientHelloMessage, ReadOnlySpan<byte> transcriptBefore, bool keyShareAvailable)
+    {
+        _resumption?.Dispose();
+        _resumption = null;
+        _pskWithoutKeyExchange = false;
+        if (hello.PreSharedKey is not { } offered)
+            return;
+        // RFC 8446 §4.2.9: "If clients offer "pre_shared_key" without a "psk_key_exchange_modes" extension,
+        // servers MUST abort the handshake" (missing_extension, §9.2).
+        if (hello.PskKeyExchangeModes is not { } modes)
+            throw new TlsProtocolException(AlertDescription.MissingExtension, "pre_shared_key without psk_key_exchange_modes");
+        if (_options.TicketKeys is not { } ticketKeys)
+            return;
+        // Servers must not pick a mode the client did not list (§4.2.9); psk_dhe_ke keeps forward secrecy and is preferred.
+        bool withKeyExchange = keyShareAvailable && Array.IndexOf(modes, PskKeyExchangeMode.PskDheKe) >= 0;
+        bool withoutKeyExchange = !withKeyExchange && _options.AllowPskWithoutKeyExchange && Array.IndexOf(modes, PskKeyExchangeMode.PskKe) >= 0;
+        if (!withKeyExchange && !withoutKeyExchange)
+            return;
+
+        var now = _options.Time.GetUtcNow();
+        for (int i = 0; i < offered.Identities.Length; i++)
+        {
+            var identity = offered.Identities[i];
+            var state = ticketKeys.TryOpenSession(identity.Identity, out _);
+            if (state is null)
+                continue;
+            if (!IsResumable(state, hello, identity, now))
+            {
+                state.Dispose();
+                continue;
+            }
+            Span<byte> truncatedHash = stackalloc byte[Hash.HashLength()];
+            using (var hash = IncrementalHash.CreateHash(_suite.Hash))
+            {
+                // Truncate(ClientHello): the message up to (not including) the binders list (§4.2.11.2).
+                hash.AppendData(transcriptBefore);
+                hash.AppendData(clientHelloMessage[..(HandshakeHeader.Length + hello.PskBindersOffset)]);
+                hash.GetHashAndReset(truncatedHash);
+            }
+            bool binderValid;
+            using (var early = Tls13EarlySecrets.FromPsk(Hash, state.Secret, Tls13PskKind.Resumption))
+                binderValid = early.VerifyBinder(truncatedHash, offered.Binders[i]);
+            if (!binderValid)
+            {
+                state.Dispose();
+                throw new TlsProtocolException(AlertDescription.DecryptError, "PSK binder does not verify");
+            }
+            _resumption = state;
+            _selectedIdentity = (ushort)i;
+            _pskWithoutKeyExchange = !withKeyExchange;
+            return;
+        }
+    }
+
+    private bool IsResumable(SessionState state, ClientHello hello, PskIdentity identity, DateTimeOffset now)
+    {
+        if (state.Version != ProtocolVersion.Tls13 || state.Secret.Length != Hash.HashLength())
+            return false;
+        // §4.2.11: a ticket PSK goes with the KDF hash of the connection that made it; the suite is chosen first.
+        var original = CipherSuites.All.FirstOrDefault(s => s.Suite == state.CipherSuite);
+        if (original is null || !original.IsTls13 || original.Hash != _suite.Hash)
+            return false;
+        // TLS 1.3 does not require it (§4.2.11), but the certificate was chosen for the original SNI: resume only for that name.
+        if (!string.Equals(state.ServerName, hello.ServerName, StringComparison.OrdinalIgnoreCase))
+            return false;
+        // A server that now requires client certificates resumes only sessions that had one.
+        if (_options.ClientAuthentication == ClientAuthenticationMode.Require && state.ClientCertificate is null)
+            return false;
+        // §4.2.11.1: the client's age of the ticket is obfuscated_ticket_age - ticket_age_add (mod 2^32), in ms;
+        // one far from our own age is a replayed or misused ticket (§8.3).
+        uint clientAgeMs = unchecked(identity.ObfuscatedTicketAge - state.TicketAgeAdd);
+        double serverAgeMs = (now - state.CreatedAt).TotalMilliseconds;
+        return Math.Abs(clientAgeMs - serverAgeMs) <= _options.TicketAgeTolerance.TotalMilliseconds;
+    }
+
+    /// <summary>
+    /// RFC 8446 §4.6.1: after the client's Finished, NewSessionTicket messages, each with its own nonce and
+    /// ticket_age_add; the ticket is the sealed session whose PSK is HKDF-Expand-Label(resumption_master_secret,
+    /// "resumption", ticket_nonce). Sent only when tickets are on and the client listed a mode we accept (§4.2.9).
+    /// </summary>
+    private async ValueTask SendNewSessionTicketsAsync(CancellationToken cancellationToken)
+    {
+        if (_options.TicketKeys is not { } ticketKeys || _options.Tls13TicketCount <= 0 || _clientHello.PskKeyExchangeModes is not { } modes)
+            return;
+        if (Array.IndexOf(modes, PskKeyExchangeMode.PskDheKe) < 0 &&
+            !(_options.AllowPskWithoutKeyExchange && Array.IndexOf(modes, PskKeyExchangeMode.PskKe) >= 0))
+            return;
+
+        int hashLength = Hash.HashLength();
+        Span<byte> transcriptHash = stackalloc byte[hashLength];
+        _transcript.Hash(_suite.Hash, transcriptHash);
+        var resumptionMasterSecret = new byte[hashLength];
+        var lifetime = TimeSpan.FromSeconds(Math.Min(_options.TicketLifetime.TotalSeconds, NewSessionTicketTls13.MaxTicketLifetime));
+        try
+        {
+            _applicationSecrets!.ResumptionMasterSecret(transcriptHash, resumptionMasterSecret);
+            using var flight = new TlsWriter(512);
+            var now = _options.Time.GetUtcNow();
+            for (int i = 0; i < Math.Min(_options.Tls13TicketCount, byte.MaxValue); i++)
+            {
+                byte[] nonce = [(byte)i]; // unique among this connection's tickets, as §4.6.1 requires
+                uint ageAdd = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4));
+                var psk = new byte[hashLength];
+                Tls13KeyDerivation.ResumptionPsk(Hash, resumptionMasterSecret, nonce, psk);
+                byte[] ticket;
+                using (var state = new SessionState
+                {
+                    Version = ProtocolVersion.Tls13,
+                    CipherSuite = _suite.Suite,
+                    Secret = psk,
+                    ApplicationProtocol = _applicationProtocol,
+                    ServerName = _clientHello.ServerName,
+                    ClientCertificate = _connection.Info.ClientIdentity?.Certificate.RawData,
+                    CreatedAt = now,
+                    TicketAgeAdd = ageAdd,
+                    Lifetime = lifetime,
+                })
+                {
+                    ticket = ticketKeys.SealSession(state);
+                }
+                new NewSessionTicketTls13
+                {
+                    TicketLifetime = (uint)lifetime.TotalSeconds,
+                    TicketAgeAdd = ageAdd,
+                    TicketNonce = nonce,
+                    Ticket = ticket,
+                }.Write(flight);
+            }
+            _connection.Records.Write(ContentType.Handshake, flight.WrittenSpan);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(resumptionMasterSecret);
+        }
+        await _connection.FlushHandshakeAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static bool SameList<T>(T[]? a, T[]? b) => a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
@@ -260,18 +419,27 @@ internal sealed class Tls13ServerHandshake : IDisposable
     /// Step 2: ServerHello in the clear, then under the handshake keys EncryptedExtensions,
     /// [CertificateRequest], Certificate, CertificateVerify and Finished — one write.
     /// </summary>
-    private async ValueTask SendServerFlightAsync(KeyShareEntry clientShare, CancellationToken cancellationToken)
+    private async ValueTask SendServerFlightAsync(KeyShareEntry? clientShare, CancellationToken cancellationToken)
     {
+        bool resuming = _resumption is not null;
         var info = _connection.Info;
         info.CipherSuite = _suite.Suite;
-        info.Group = _group;
+        info.Group = clientShare is null ? null : _group;
         info.ServerName = _clientHello.ServerName;
         info.ApplicationProtocol = _applicationProtocol;
-
-        byte[] sharedSecret = new byte[_group.SharedSecretLength()];
-        byte[] serverShare;
-        using (var ephemeral = _options.KeyExchange.Generate(_group))
+        info.Resumed = resuming;
+        if (_resumption?.ClientCertificate is { } clientCertificate)
         {
+            // The resumed session keeps the client identity authenticated in the full handshake (RFC 8446 §2.2).
+            info.ClientIdentity = ClientCertificateValidator.DescribeIdentity(X509CertificateLoader.LoadCertificate(clientCertificate));
+        }
+
+        // psk_ke (RFC 8446 §4.2.9): no key share, and the (EC)DHE input of the key schedule is zero.
+        byte[] sharedSecret = clientShare is null ? [] : new byte[_group.SharedSecretLength()];
+        byte[]? serverShare = null;
+        if (clientShare is not null)
+        {
+            using var ephemeral = _options.KeyExchange.Generate(_group);
             if (!ephemeral.TryDeriveSharedSecret(clientShare.KeyExchange, sharedSecret))
                 throw new TlsProtocolException(AlertDescription.IllegalParameter, "invalid key share from the client");
             serverShare = ephemeral.PublicKey.ToArray();
@@ -287,7 +455,8 @@ internal sealed class Tls13ServerHandshake : IDisposable
             SessionId = _clientHello.LegacySessionId, // RFC 8446 §4.1.3: echo legacy_session_id
             CipherSuite = _suite.Suite,
             SupportedVersion = ProtocolVersion.Tls13,
-            KeyShare = new KeyShareEntry((ushort)_group, serverShare),
+            KeyShare = serverShare is null ? null : new KeyShareEntry((ushort)_group, serverShare),
+            PreSharedKeySelectedIdentity = resuming ? _selectedIdentity : null,
         }.Write(flight);
         _transcript.Append(flight.WrittenSpan);
         records.Write(ContentType.Handshake, flight.WrittenSpan);
@@ -297,8 +466,10 @@ internal sealed class Tls13ServerHandshake : IDisposable
         {
             Span<byte> transcriptHash = stackalloc byte[Hash.HashLength()];
             _transcript.Hash(_suite.Hash, transcriptHash);
-            using (var early = Tls13EarlySecrets.WithoutPsk(Hash))
-                _handshakeSecrets = early.ToHandshake(sharedSecret, transcriptHash);
+            using var early = resuming ? Tls13EarlySecrets.FromPsk(Hash, _resumption!.Secret, Tls13PskKind.Resumption) : Tls13EarlySecrets.WithoutPsk(Hash);
+            _handshakeSecrets = clientShare is null
+                ? early.ToHandshakeWithoutKeyExchange(transcriptHash)
+                : early.ToHandshake(sharedSecret, transcriptHash);
         }
         finally
         {
@@ -310,10 +481,13 @@ internal sealed class Tls13ServerHandshake : IDisposable
         flight.Reset();
         new EncryptedExtensions
         {
-            ServerNameAcknowledged = _clientHello.ServerName is not null,
+            // As in RFC 6066 §3 for resumed sessions, server_name is acknowledged only in full handshakes.
+            ServerNameAcknowledged = _clientHello.ServerName is not null && !resuming,
             AlpnProtocol = _applicationProtocol is null ? null : Encoding.ASCII.GetBytes(_applicationProtocol),
         }.Write(flight);
-        bool requestCertificate = _options.ClientAuthentication != ClientAuthenticationMode.None;
+        // RFC 8446 §4.3.2: a server authenticating with a PSK must not send CertificateRequest; nor does it send
+        // Certificate or CertificateVerify (§2.2).
+        bool requestCertificate = _options.ClientAuthentication != ClientAuthenticationMode.None && !resuming;
         if (requestCertificate)
         {
             new CertificateRequestTls13
@@ -324,11 +498,18 @@ internal sealed class Tls13ServerHandshake : IDisposable
                     : null,
             }.Write(flight);
         }
-        new CertificateTls13 { CertificateList = _certificate.ChainDer.Select(der => new CertificateEntry(der)).ToList() }.Write(flight);
-        _transcript.Append(flight.WrittenSpan);
-        int beforeVerify = flight.Length;
-        await WriteServerCertificateVerifyAsync(flight, cancellationToken).ConfigureAwait(false);
-        _transcript.Append(flight.WrittenSpan[beforeVerify..]);
+        if (!resuming)
+        {
+            new CertificateTls13 { CertificateList = _certificate.ChainDer.Select(der => new CertificateEntry(der)).ToList() }.Write(flight);
+            _transcript.Append(flight.WrittenSpan);
+            int beforeVerify = flight.Length;
+            await WriteServerCertificateVerifyAsync(flight, cancellationToken).ConfigureAwait(false);
+            _transcript.Append(flight.WrittenSpan[beforeVerify..]);
+        }
+        else
+        {
+            _transcript.Append(flight.WrittenSpan);
+        }
 
         int beforeFinished = flight.Length;
         WriteServerFinished(flight);
@@ -427,6 +608,7 @@ internal sealed class Tls13ServerHandshake : IDisposable
 
     public void Dispose()
     {
+        _resumption?.Dispose();
         _handshakeSecrets?.Dispose();
         _applicationSecrets?.Dispose();
         _transcript.Dispose();

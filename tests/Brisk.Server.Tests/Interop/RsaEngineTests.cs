@@ -23,7 +23,10 @@ public sealed class RsaEngineTests
     private static void Configure(BriskServerOptions options, string engine)
     {
         options.RsaEngine = engine;
-        options.RsaBatchWait = "20ms"; // lets a burst fill lanes, so the batch path is what gets tested
+        // Every queued operation goes through the engine's lanes (no single-request fallback to system),
+        // and a short wait lets a burst fill them: the batch path is what gets tested.
+        options.RsaBatchMinimum = 1;
+        options.RsaBatchWait = "20ms";
         if (engine == "fiat")
         {
             options.Certificates = Enumerable.Range(0, 4)
