@@ -8,7 +8,7 @@ namespace Brisk.Server.Responders;
 /// <summary>
 /// A minimal HTTP/1.1 responder for benchmarks and smoke tests: every request gets 200 with a short text
 /// body naming the negotiated version and suite (<c>brisk TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256</c>),
-/// and on a second line the verified client certificate's subject when the client authenticated.
+/// then `client: subject` when the client authenticated and `session: resumed` for a resumed session.
 /// Keep-alive is honoured (HTTP/1.1 default, "Connection: close" ends it; HTTP/1.0 closes unless it asks
 /// for keep-alive). Request bodies announced by Content-Length are read and discarded. Anything that is
 /// not HTTP gets 400 and a close.
@@ -25,7 +25,8 @@ public sealed class HttpResponder : IResponder
         var input = application.Input;
         var output = application.Output;
         string clientLine = connection.ClientIdentity is { } client ? $"client: {client.Subject}\n" : "";
-        byte[] body = Encoding.UTF8.GetBytes($"brisk {connection.VersionName} {connection.CipherSuite}\n{clientLine}");
+        string resumedLine = connection.Resumed ? "session: resumed\n" : "";
+        byte[] body = Encoding.UTF8.GetBytes($"brisk {connection.VersionName} {connection.CipherSuite}\n{clientLine}{resumedLine}");
         long bodyToSkip = 0;
         try
         {

@@ -22,6 +22,39 @@ public sealed class JavaAndGnuTlsTls13Tests
     }
 
     [Theory]
+    [InlineData("TLSv1.3")]
+    [InlineData("TLSv1.2")]
+    public async Task Java_jsse_resumes_its_session(string protocol)
+    {
+        if (!ExternalTool.Require("java"))
+            return;
+        await using var server = await ServerFixture.StartAsync();
+        var result = await ExternalTool.RunAsync("java", [JavaClient, "127.0.0.1", server.Port.ToString(), protocol, "resume"], timeout: TimeSpan.FromSeconds(60));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"connection 1 protocol {protocol}", result.StandardOutput);
+        // The second connection of the same JVM resumed (the responder says so).
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(result.StandardOutput, "session: resumed"));
+    }
+
+    [Theory]
+    [InlineData("--tlsv1.3", "TLSv1.3")]
+    [InlineData("--tlsv1.2", "TLSv1.2")]
+    public async Task Curl_resumes_on_its_second_connection(string flag, string version)
+    {
+        if (!ExternalTool.Require("curl"))
+            return;
+        await using var server = await ServerFixture.StartAsync();
+        string url = $"https://localhost:{server.Port}/";
+        // "Connection: close" makes curl open a second connection for the second URL, offering its cached session.
+        var result = await ExternalTool.RunAsync("curl",
+            ["-sS", flag, "--tls-max", flag == "--tlsv1.2" ? "1.2" : "1.3", "-k", "-H", "Connection: close",
+             "--resolve", $"localhost:{server.Port}:127.0.0.1", url, url]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(result.StandardOutput, $"brisk {version}").Count);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(result.StandardOutput, "session: resumed"));
+    }
+
+    [Theory]
     [InlineData("TLS_AES_128_GCM_SHA256")]
     [InlineData("TLS_CHACHA20_POLY1305_SHA256")]
     public async Task Curl_fetches_over_tls13(string suite)
