@@ -390,6 +390,10 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
     private async ValueTask<bool> ProcessApplicationRecordAsync(RecordHeader header, ReadOnlySequence<byte> payload, PipeWriter application, CancellationToken cancellationToken)
     {
         var protection = _readProtection!;
+        // RFC 8446 §5: after the handshake every TLS 1.3 record is protected (outer type application_data); a
+        // change_cipher_spec after Finished is an unexpected record type, not a failed decryption.
+        if (_tls13Secrets is not null && header.Type != ContentType.ApplicationData)
+            throw new TlsProtocolException(AlertDescription.UnexpectedMessage, $"unprotected {header.Type} record after the handshake");
         byte[]? rented = null;
         try
         {
