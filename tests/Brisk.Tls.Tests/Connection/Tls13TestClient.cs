@@ -80,6 +80,9 @@ internal sealed class Tls13TestClient : IDisposable
 
     public byte[] ClientRandom { get; set; } = RandomNumberGenerator.GetBytes(32);
 
+    /// <summary>Rewrites the encoded first ClientHello before it is sent and recorded (raw extension manipulation, see <see cref="AppendExtension"/>).</summary>
+    public Func<byte[], byte[]>? ClientHelloTransform { get; set; }
+
     /// <summary>The client certificate (with its private key) sent when the server asks; null sends an empty Certificate.</summary>
     public X509Certificate2? ClientCertificate { get; set; }
 
@@ -144,18 +147,44 @@ internal sealed class Tls13TestClient : IDisposable
     {
         _firstClientHello = CreateClientHello();
         var message = Encode(_firstClientHello);
+        if (ClientHelloTransform is not null)
+            message = ClientHelloTransform(message);
         AddToTranscript(message);
         await SendRawAsync(PlaintextRecord(ContentType.Handshake, message, ProtocolVersion.Tls10));
+    }
+
+    /// <summary>
+    /// Appends one raw extension to an encoded ClientHello message (header included), fixing the handshake and
+    /// extensions lengths, so tests can send what <see cref="ClientHello.Write"/> would never produce.
+    /// </summary>
+    public static byte[] AppendExtension(byte[] message, ushort type, ReadOnlySpan<byte> data)
+    {
+        int offset = HandshakeHeader.Length + 2 + 32;
+        offset += 1 + message[offset];                                        // legacy_session_id
+        offset += 2 + BinaryPrimitives.ReadUInt16BigEndian(message.AsSpan(offset)); // cipher_suites
+        offset += 1 + message[offset];                                        // legacy_compression_methods
+        var result = new byte[message.Length + 4 + data.Length];
+        message.CopyTo(result, 0);
+        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(message.Length), type);
+        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(message.Length + 2), (ushort)data.Length);
+        data.CopyTo(result.AsSpan(message.Length + 4));
+        int extensionsLength = result.Length - offset - 2;
+        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(offset), (ushort)extensionsLength);
+        int bodyLength = result.Length - HandshakeHeader.Length;
+        result[1] = (byte)(bodyLength >> 16);
+        result[2] = (byte)(bodyLength >> 8);
+        result[3] = (byte)bodyLength;
+        return result;
     }
 
     /// <summary>
     /// The second ClientHello after a HelloRetryRequest (RFC 8446 §4.1.2): the first one with a single share
     /// for the requested group, early_data dropped. The arguments make it deviate for tests.
     /// </summary>
-    public async Task SendSecondClientHelloAsync(ushort? shareGroup = null, CipherSuite[]? suites = null, byte[]? random = null)
+    public async Task SendSecondClientHelloAsync(ushort? shareGroup = null, CipherSuite[]? suites = null, byte[]? random = null, bool earlyData = false)
     {
         var group = shareGroup ?? HelloRetryRequest!.HelloRetryRequestSelectedGroup!.Value;
-        var hello = CreateClientHello(shares: [Share(group)], suites: suites, random: random, earlyData: false);
+        var hello = CreateClientHello(shares: [Share(group)], suites: suites, random: random, earlyData: earlyData);
         var message = Encode(hello);
         AddToTranscript(message);
         await SendRawAsync(PlaintextRecord(ContentType.Handshake, message, ProtocolVersion.Tls12));
@@ -415,6 +444,30 @@ internal sealed class Tls13TestClient : IDisposable
         var sealedRecord = new byte[RecordFraming.HeaderLength + content.Length + _writeProtection.Overhead];
         int written = _writeProtection.Seal(type, content, sealedRecord);
         return sealedRecord[..written];
+    }
+
+    /// <summary>
+    /// Seals <paramref name="innerPlaintext"/> (a whole TLSInnerPlaintext: content, type, padding) as one record under
+    /// the current client application keys, bypassing <see cref="RecordProtection"/>'s size check so a test can
+    /// send an over-long plaintext (RFC 8446 §5.4). Advances the write sequence number like a normal record.
+    /// </summary>
+    public byte[] BuildRawApplicationRecord(ReadOnlySpan<byte> innerPlaintext)
+    {
+        var aead = Suite!.Aead;
+        var key = new byte[aead.KeySize()];
+        var iv = new byte[Tls13KeyDerivation.IvLength];
+        Tls13KeyDerivation.TrafficKeys(Hash, aead, ApplicationSecrets!.ClientTrafficSecret, key, iv);
+        ulong sequence = _writeProtection!.SequenceNumber;
+        _writeProtection.Seal(ContentType.ApplicationData, [], new byte[RecordFraming.HeaderLength + _writeProtection.Overhead]); // consume the number
+        var nonce = iv.ToArray();
+        BinaryPrimitives.WriteUInt64BigEndian(nonce.AsSpan(4), BinaryPrimitives.ReadUInt64BigEndian(nonce.AsSpan(4)) ^ sequence);
+        int bodyLength = innerPlaintext.Length + RecordProtection.TagLength;
+        var record = new byte[RecordFraming.HeaderLength + bodyLength];
+        RecordFraming.WriteHeader(record, ContentType.ApplicationData, ProtocolVersion.Tls12, bodyLength);
+        using var cipher = SystemAeadProvider.Instance.Create(aead, key);
+        cipher.Seal(nonce, innerPlaintext, record.AsSpan(RecordFraming.HeaderLength, innerPlaintext.Length),
+            record.AsSpan(RecordFraming.HeaderLength + innerPlaintext.Length), record.AsSpan(0, RecordFraming.HeaderLength));
+        return record;
     }
 
     public static byte[] PlaintextRecord(ContentType type, ReadOnlySpan<byte> content, ushort version)
