@@ -205,10 +205,10 @@ public sealed class Tls13BadInputTests
 
     // ---- Client authentication (RFC 8446 §4.4.2.4, §4.4.3) --------------------------------------------
 
-    private static async Task<(InMemoryTlsServer, Tls13TestClient)> CertificateRequestedAsync(X509Certificate2? clientCertificate)
+    private static async Task<(InMemoryTlsServer, Tls13TestClient)> CertificateRequestedAsync(X509Certificate2? clientCertificate, bool earlyData = false)
     {
         var server = InMemoryTlsServer.Start(Options(clientAuthentication: ClientAuthenticationMode.Require));
-        var client = new Tls13TestClient(server) { ClientCertificate = clientCertificate };
+        var client = new Tls13TestClient(server) { ClientCertificate = clientCertificate, EarlyData = earlyData };
         await client.SendClientHelloAsync();
         Assert.True(await client.ReadServerHelloAsync());
         await client.ReadServerFlightAsync();
@@ -460,5 +460,88 @@ public sealed class Tls13BadInputTests
         for (int sent = 0; sent <= 128 * 1024; sent += 16000)
             await client.SendRawAsync(JunkEarlyDataRecord(16000));
         await Tls13AlertAssert.EncryptedHandshakeAlertThenEndAsync(server, client, AlertDescription.UnexpectedMessage);
+    }
+
+    [Fact]
+    public async Task Undecryptable_records_without_early_data_offered_get_bad_record_mac()
+    {
+        // Skipping is only for a client that offered early_data (RFC 8446 §4.2.10).
+        await using var server = InMemoryTlsServer.Start(Options());
+        using var client = new Tls13TestClient(server);
+        await client.SendClientHelloAsync();
+        Assert.True(await client.ReadServerHelloAsync());
+        await client.ReadServerFlightAsync();
+        await client.SendRawAsync(JunkEarlyDataRecord(100));
+        await Tls13AlertAssert.EncryptedHandshakeAlertThenEndAsync(server, client, AlertDescription.BadRecordMac);
+    }
+
+    [Fact]
+    public async Task Skipping_ends_at_the_first_record_under_the_handshake_keys()
+    {
+        // Once a record decrypts under the client handshake keys, a failure is a real bad_record_mac.
+        var (server, client) = await CertificateRequestedAsync(EcdsaClientCertificate.Value, earlyData: true);
+        await using var _ = server;
+        using var __ = client;
+        await client.SendHandshakeAsync(client.CreateCertificate());
+        await client.SendRawAsync(JunkEarlyDataRecord(100));
+        await Tls13AlertAssert.EncryptedHandshakeAlertThenEndAsync(server, client, AlertDescription.BadRecordMac);
+    }
+
+    [Fact]
+    public async Task Client_certificate_with_a_request_context_gets_illegal_parameter()
+    {
+        var (server, client) = await CertificateRequestedAsync(EcdsaClientCertificate.Value);
+        await using var _ = server;
+        using var __ = client;
+        using var writer = new Brisk.Tls.Codec.TlsWriter();
+        new CertificateTls13 { CertificateRequestContext = [7], CertificateList = [new CertificateEntry(EcdsaClientCertificate.Value.RawData)] }.Write(writer);
+        await client.SendHandshakeAsync(writer.ToArray());
+        await Tls13AlertAssert.EncryptedHandshakeAlertThenEndAsync(server, client, AlertDescription.IllegalParameter);
+    }
+
+    [Fact]
+    public async Task Finished_without_the_requested_certificate_gets_unexpected_message()
+    {
+        var (server, client) = await CertificateRequestedAsync(EcdsaClientCertificate.Value);
+        await using var _ = server;
+        using var __ = client;
+        await client.SendHandshakeAsync(client.CreateFinished());
+        await Tls13AlertAssert.EncryptedHandshakeAlertThenEndAsync(server, client, AlertDescription.UnexpectedMessage);
+    }
+
+    [Fact]
+    public async Task Untrusted_client_certificate_gets_unknown_ca()
+    {
+        using var stranger = CreateClientCertificate(rsa: false);
+        var (server, client) = await CertificateRequestedAsync(stranger);
+        await using var _ = server;
+        using var __ = client;
+        await client.SendHandshakeAsync(client.CreateCertificate());
+        await Tls13AlertAssert.EncryptedHandshakeAlertThenEndAsync(server, client, AlertDescription.UnknownCa);
+    }
+
+    [Fact]
+    public async Task Requested_key_update_flood_is_answered_then_cut_off_under_the_latest_server_keys()
+    {
+        var (server, client) = await EstablishedAsync();
+        await using var _ = server;
+        using var __ = client;
+        for (int i = 0; i < 33; i++)
+            await client.SendKeyUpdateAsync(KeyUpdateRequest.UpdateRequested);
+        for (int i = 0; i < 32; i++)
+            await client.ReadServerKeyUpdateAsync();
+        await Tls13AlertAssert.EncryptedApplicationAlertThenEndAsync(server, client, AlertDescription.UnexpectedMessage);
+    }
+
+    [Fact]
+    public async Task Full_size_records_are_echoed()
+    {
+        var (server, client) = await EstablishedAsync();
+        await using var _ = server;
+        using var __ = client;
+        var data = RandomNumberGenerator.GetBytes(5 * RecordFraming.MaxPlaintextLength + 123);
+        for (int offset = 0; offset < data.Length; offset += RecordFraming.MaxPlaintextLength)
+            await client.SendApplicationDataAsync(data.AsSpan(offset, Math.Min(RecordFraming.MaxPlaintextLength, data.Length - offset)));
+        Assert.Equal(data, await client.ReadApplicationDataAsync(data.Length));
     }
 }

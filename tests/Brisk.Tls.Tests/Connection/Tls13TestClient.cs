@@ -402,6 +402,17 @@ internal sealed class Tls13TestClient : IDisposable
         SwitchToApplicationWriteKeys();
     }
 
+    /// <summary>Reads one server KeyUpdate(update_not_requested) and switches the read keys to the next server secret.</summary>
+    public async Task ReadServerKeyUpdateAsync()
+    {
+        var record = await ReadRecordAsync() ?? throw new InvalidDataException("EOF instead of KeyUpdate");
+        if (record.Type != ContentType.Handshake || !record.Content.AsSpan().SequenceEqual(CreateKeyUpdate(KeyUpdateRequest.UpdateNotRequested)))
+            throw new InvalidDataException($"expected KeyUpdate, got {record.Type} {Convert.ToHexString(record.Content)}");
+        ServerKeyUpdatesReceived++;
+        ApplicationSecrets!.NextServerSecret();
+        SetReadProtection(ApplicationSecrets.CreateServerProtection(SystemAeadProvider.Instance, Suite!.Aead));
+    }
+
     public Task SendApplicationDataAsync(ReadOnlySpan<byte> data) => SendRecordAsync(ContentType.ApplicationData, data);
 
     /// <summary>
