@@ -377,4 +377,27 @@ public sealed class Tls13RecordAndMessageTests
         await server.Running!.WaitAsync(InMemoryTlsServer.Guard);
         Assert.Null(server.Connection.TerminatingAlert);
     }
+
+    [Fact]
+    public async Task Empty_handshake_record_during_the_handshake_gets_unexpected_message()
+    {
+        // RFC 8446 §5.1: zero-length fragments of handshake messages MUST NOT be sent.
+        var (server, client) = await AfterServerFlightAsync();
+        await using var _ = server;
+        using var __ = client;
+        await client.SendRecordAsync(ContentType.Handshake, []);
+        await Tls13AlertAssert.EncryptedHandshakeAlertThenEndAsync(server, client, AlertDescription.UnexpectedMessage);
+    }
+
+    [Fact]
+    public async Task Empty_application_data_records_are_allowed()
+    {
+        // RFC 8446 §5.1: zero-length application data fragments MAY be sent (traffic analysis countermeasure).
+        var (server, client) = await EstablishedAsync();
+        await using var _ = server;
+        using var __ = client;
+        await client.SendApplicationDataAsync([]);
+        await client.SendApplicationDataAsync([]);
+        await EchoesAsync(server, client);
+    }
 }
