@@ -400,4 +400,28 @@ public sealed class Tls13RecordAndMessageTests
         await client.SendApplicationDataAsync([]);
         await EchoesAsync(server, client);
     }
+
+    [Fact]
+    public async Task Duplicate_extension_is_refused()
+    {
+        // RFC 8446 §4.2: at most one extension of a type per block.
+        await using var server = InMemoryTlsServer.Start(Options());
+        using var client = new Tls13TestClient(server)
+        {
+            ClientHelloTransform = hello => Tls13TestClient.AppendExtension(hello, (ushort)ExtensionType.SupportedGroups, [0x00, 0x02, 0x00, 0x1D]),
+        };
+        await client.SendClientHelloAsync();
+        await Tls13AlertAssert.PlaintextFatalAlertThenEndAsync(server, client, AlertDescription.IllegalParameter);
+    }
+
+    [Fact]
+    public async Task Finished_instead_of_the_second_client_hello_gets_unexpected_message()
+    {
+        await using var server = InMemoryTlsServer.Start(Options(groups: [NamedGroup.Secp384r1]));
+        using var client = new Tls13TestClient(server);
+        await client.SendClientHelloAsync();
+        Assert.False(await client.ReadServerHelloAsync());
+        await client.SendHandshakeAsync([(byte)HandshakeType.Finished, 0, 0, 32, .. new byte[32]]);
+        await Tls13AlertAssert.PlaintextFatalAlertThenEndAsync(server, client, AlertDescription.UnexpectedMessage);
+    }
 }
