@@ -232,6 +232,10 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
                         throw new TlsProtocolException(AlertDescription.UnexpectedMessage, "handshake data after Finished");
                     break;
                 case ContentType.ChangeCipherSpec:
+                    // RFC 8446 §5: in TLS 1.3 a protected change_cipher_spec, or one that is not the byte 0x01,
+                    // is unexpected_message.
+                    if (tls13 && (!plaintextChangeCipherSpec || content.Length != 1 || content.FirstSpan[0] != 1))
+                        throw new TlsProtocolException(AlertDescription.UnexpectedMessage, "protected or malformed TLS 1.3 change_cipher_spec");
                     // RFC 5246 §7.1: a single byte of value 1.
                     if (content.Length != 1 || content.FirstSpan[0] != 1)
                         throw new TlsProtocolException(AlertDescription.DecodeError, "malformed ChangeCipherSpec");
@@ -390,6 +394,10 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
     private async ValueTask<bool> ProcessApplicationRecordAsync(RecordHeader header, ReadOnlySequence<byte> payload, PipeWriter application, CancellationToken cancellationToken)
     {
         var protection = _readProtection!;
+        // RFC 8446 §5: after the handshake every TLS 1.3 record is protected (outer type application_data); a
+        // change_cipher_spec after Finished is an unexpected record type, not a failed decryption.
+        if (_tls13Secrets is not null && header.Type != ContentType.ApplicationData)
+            throw new TlsProtocolException(AlertDescription.UnexpectedMessage, $"unprotected {header.Type} record after the handshake");
         byte[]? rented = null;
         try
         {
