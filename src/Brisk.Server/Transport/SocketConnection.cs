@@ -163,14 +163,27 @@ internal sealed class SocketConnection : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         // Let the send loop flush what the protocol wrote (e.g. a final alert), bounded, then close.
-        if (_sendTask is not null)
-            await Task.WhenAny(_sendTask, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        await WaitBoundedAsync(_sendTask, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         Abort("closed");
         if (_receiveTask is not null)
             await _receiveTask.ConfigureAwait(false);
-        if (_sendTask is not null)
-            await Task.WhenAny(_sendTask, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+        await WaitBoundedAsync(_sendTask, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
         _closed.Dispose();
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="task"/> at most <paramref name="bound"/>, never throwing. Creates no timer when
+    /// the task already finished (the usual case on close), and disposes the timer as soon as the task ends:
+    /// Task.WhenAny with Task.Delay left a timer alive for the full bound after every connection, thousands of
+    /// them in the runtime's timer queue at full handshake rate.
+    /// </summary>
+    private static async ValueTask WaitBoundedAsync(Task? task, TimeSpan bound)
+    {
+        if (task is null || task.IsCompleted)
+            return;
+        try { await task.WaitAsync(bound).ConfigureAwait(false); }
+        catch (TimeoutException) { }
+        catch (Exception) { /* the loops observe their own errors; the old WhenAny never threw either */ }
     }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
