@@ -15,7 +15,9 @@ namespace Brisk.Server.Transport;
 /// </summary>
 internal sealed class SocketConnection : IAsyncDisposable
 {
-    private const int MinimumReceiveBufferSize = 4096;
+    // Large enough that a full 16 KiB record (plus the next header) usually lands in one segment, so the record
+    // layer opens it where it lies instead of copying a record that straddles segments; and fewer syscalls.
+    private const int MinimumReceiveBufferSize = 32 * 1024;
 
     private readonly Socket _socket;
     private readonly Pipe _input;
