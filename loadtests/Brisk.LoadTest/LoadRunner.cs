@@ -75,6 +75,7 @@ internal sealed class LoadRunner
         _stats = stats;
         phaseStart = t0;
         measuring = true;
+        Volatile.Write(ref _countingStarts, true);
 
         if (_o.Count > 0)
         {
@@ -139,6 +140,9 @@ internal sealed class LoadRunner
         }
     }
 
+    private bool _countingStarts;
+    private long _measuredStarts;
+
     private Task RunClosedModelAsync(CancellationToken ct)
     {
         var workers = new Task[_o.Concurrency];
@@ -154,6 +158,10 @@ internal sealed class LoadRunner
         {
             while (!_stopping && !runToken.IsCancellationRequested)
             {
+                // --count: connections are claimed before they start, so the measured window holds exactly N
+                // started connections (plus at most the ones already in flight when it opened).
+                if (_o.Count > 0 && Volatile.Read(ref _countingStarts) && Interlocked.Increment(ref _measuredStarts) > _o.Count)
+                    break;
                 cts.CancelAfter(_o.Timeout);
                 await OneConnectionAsync(Stopwatch.GetTimestamp(), cts.Token, runToken).ConfigureAwait(false);
                 if (!cts.TryReset())
