@@ -169,7 +169,6 @@ internal static unsafe class ChaCha20
             QuarterRound(ref x2, ref x7, ref x8, ref x13);
             QuarterRound(ref x3, ref x4, ref x9, ref x14);
         }
-        uint* o = (uint*)output;
         Unsafe.WriteUnaligned(output, x0 + state[0]); Unsafe.WriteUnaligned(output + 4, x1 + state[1]);
         Unsafe.WriteUnaligned(output + 8, x2 + state[2]); Unsafe.WriteUnaligned(output + 12, x3 + state[3]);
         Unsafe.WriteUnaligned(output + 16, x4 + state[4]); Unsafe.WriteUnaligned(output + 20, x5 + state[5]);

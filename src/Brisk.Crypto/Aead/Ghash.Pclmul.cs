@@ -34,8 +34,6 @@ internal static unsafe class GhashPclmul
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<byte> Reversed(Vector128<ulong> value) => Ssse3.Shuffle(value.AsByte(), ByteReverse);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreReversed(byte* p, Vector128<ulong> value) => Sse2.Store(p, Ssse3.Shuffle(value.AsByte(), ByteReverse));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void MultiplyAccumulate(Vector128<ulong> x, Vector128<ulong> h, ref Vector128<ulong> lo, ref Vector128<ulong> hi, ref Vector128<ulong> mid)
