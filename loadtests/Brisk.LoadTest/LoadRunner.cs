@@ -28,6 +28,8 @@ internal sealed class LoadRunner
     private readonly Func<ProgressSnapshot, ValueTask>? _onProgress;
     private volatile RunStats _stats = new();
     private volatile bool _stopping;
+    private volatile bool _measuring;
+    private long _countTickets;
     private long _resumeCounter;
     private readonly byte[] _httpRequest;
     private readonly byte[] _payload;
@@ -36,6 +38,7 @@ internal sealed class LoadRunner
     {
         _o = options;
         _engine = engine;
+        _countTickets = options.Count;
         _onProgress = onProgress;
         _httpRequest = Encoding.ASCII.GetBytes($"GET / HTTP/1.1\r\nHost: {options.Sni ?? options.TargetHost}\r\nConnection: close\r\n\r\n");
         int payloadSize = options.Mode == RunMode.Bulk ? options.BulkChunk : options.RequestBytes;
@@ -62,20 +65,29 @@ internal sealed class LoadRunner
         using var tickerCts = new CancellationTokenSource();
         Task ticker = TickAsync(() => measuring, () => phaseStart, timeline, tickerCts.Token);
 
-        Task load = _o.Rate > 0 ? RunOpenModelAsync(runCts.Token) : RunClosedModelAsync(runCts.Token);
-
-        if (_o.Warmup > TimeSpan.Zero)
-            await DelayUnlessDone(_o.Warmup, load, cancel).ConfigureAwait(false);
-
-        // Start of the measured window: fresh counters, CPU baselines.
+        // Start of the measured window: fresh counters, CPU baselines. Without warm-up it starts before the
+        // first connection, so that --count is exact.
         var stats = new RunStats();
-        double serverCpu0 = ReadServerCpu() ?? 0;
-        double clientCpu0 = ProcStat.SelfCpuSeconds();
-        long t0 = Stopwatch.GetTimestamp();
-        _stats = stats;
-        phaseStart = t0;
-        measuring = true;
-        Volatile.Write(ref _countingStarts, true);
+        double serverCpu0 = 0, clientCpu0 = 0;
+        long t0 = 0;
+        void StartWindow()
+        {
+            serverCpu0 = ReadServerCpu() ?? 0;
+            clientCpu0 = ProcStat.SelfCpuSeconds();
+            t0 = Stopwatch.GetTimestamp();
+            _stats = stats;
+            phaseStart = t0;
+            measuring = true;
+            _measuring = true;
+        }
+
+        if (_o.Warmup <= TimeSpan.Zero) StartWindow();
+        Task load = _o.Rate > 0 ? RunOpenModelAsync(runCts.Token) : RunClosedModelAsync(runCts.Token);
+        if (_o.Warmup > TimeSpan.Zero)
+        {
+            await DelayUnlessDone(_o.Warmup, load, cancel).ConfigureAwait(false);
+            StartWindow();
+        }
 
         if (_o.Count > 0)
         {
@@ -140,9 +152,6 @@ internal sealed class LoadRunner
         }
     }
 
-    private bool _countingStarts;
-    private long _measuredStarts;
-
     private Task RunClosedModelAsync(CancellationToken ct)
     {
         var workers = new Task[_o.Concurrency];
@@ -156,12 +165,8 @@ internal sealed class LoadRunner
         var cts = CancellationTokenSource.CreateLinkedTokenSource(runToken);
         try
         {
-            while (!_stopping && !runToken.IsCancellationRequested)
+            while (!_stopping && !runToken.IsCancellationRequested && TakeCountTicket())
             {
-                // --count: connections are claimed before they start, so the measured window holds exactly N
-                // started connections (plus at most the ones already in flight when it opened).
-                if (_o.Count > 0 && Volatile.Read(ref _countingStarts) && Interlocked.Increment(ref _measuredStarts) > _o.Count)
-                    break;
                 cts.CancelAfter(_o.Timeout);
                 await OneConnectionAsync(Stopwatch.GetTimestamp(), cts.Token, runToken).ConfigureAwait(false);
                 if (!cts.TryReset())
@@ -190,6 +195,7 @@ internal sealed class LoadRunner
                 long intended = start + (long)(launched * ticksPerArrival);
                 launched++;
                 if (Volatile.Read(ref inFlight) >= cap) { _stats.RecordDropped(); continue; }
+                if (!TakeCountTicket()) { _stopping = true; break; }
                 Interlocked.Increment(ref inFlight);
                 _ = Task.Run(async () =>
                 {
@@ -211,6 +217,9 @@ internal sealed class LoadRunner
         // Let in-flight connections observe the cancellation.
         for (int i = 0; i < 1500 && Volatile.Read(ref inFlight) > 0; i++) await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
     }
+
+    /// <summary>--count: each connection started in the measured window takes a ticket; none left = stop.</summary>
+    private bool TakeCountTicket() => _o.Count == 0 || !_measuring || Interlocked.Decrement(ref _countTickets) >= 0;
 
     private bool ShouldResume()
     {

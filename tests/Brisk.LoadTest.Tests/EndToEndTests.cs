@@ -96,18 +96,17 @@ public class EndToEndTests
         try
         {
             var (exit, output, result) = await RunAsync("--target", $"127.0.0.1:{server.Port}", "--tls", "1.3", "--rate", "50",
-                "--duration", "2s", "--concurrency", "64", "--json", json);
-            Assert.True(exit == 0, output);
+                "--warmup", "500ms", "--duration", "2s", "--concurrency", "64", "--json", json);
+            Assert.True(exit == 0 && result["errors"] == "0", output);
             using var doc = JsonDocument.Parse(File.ReadAllText(json));
             Assert.Equal("open", doc.RootElement.GetProperty("mode").GetString());
             long handshakes = doc.RootElement.GetProperty("handshakes").GetInt64();
-            long errors = doc.RootElement.GetProperty("errors").GetInt64();
             double seconds = doc.RootElement.GetProperty("measured_seconds").GetDouble();
-            // Each scheduled arrival yields at most one connection, handshake or failure: 50/s over the window
-            // (+1 for the arrival at t=0). s_server serves one connection at a time, so on a loaded machine some
-            // arrivals may time out; those count against the bound too.
-            Assert.True(handshakes >= 1, output);
-            Assert.InRange(handshakes + errors, 1, (long)Math.Floor(50 * seconds) + 1);
+            // Each scheduled arrival yields at most one handshake, and arrivals come at 50/s. Connections that
+            // arrived before the window but finish inside it, and a scheduler that catches up after being
+            // descheduled on a loaded machine, can add some; a closed-model (unpaced) run would add hundreds.
+            Assert.InRange(handshakes, 1, (long)Math.Ceiling(1.5 * 50 * seconds) + 2);
+            Assert.Equal(0, doc.RootElement.GetProperty("dropped_arrivals").GetInt64());
         }
         finally { File.Delete(json); }
     }
@@ -124,8 +123,8 @@ public class EndToEndTests
             Assert.True(exit == 0, output);
             using var doc = JsonDocument.Parse(File.ReadAllText(json));
             long done = doc.RootElement.GetProperty("handshakes").GetInt64() + doc.RootElement.GetProperty("errors").GetInt64();
-            // At least the requested count; at most that plus the connections in flight when it was reached.
-            Assert.InRange(done, 40, 40 + 2);
+            // Without warm-up exactly the requested connections run (each one handshake or one error here).
+            Assert.Equal(40, done);
         }
         finally { File.Delete(json); }
     }
