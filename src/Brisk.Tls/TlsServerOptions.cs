@@ -81,6 +81,25 @@ public sealed class TlsServerOptions
     /// <summary>TLS 1.3: how far the client's ticket age may be from ours (RFC 8446 §4.2.11.1, §8.3).</summary>
     public TimeSpan TicketAgeTolerance { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The certificate to present: the first in configuration order that <paramref name="usable"/> accepts and
+    /// whose names match <paramref name="serverName"/> (RFC 6066 §3), else the first usable one. A member of a
+    /// Fiat key family is replaced by the family's next member in turn, so batches fill.
+    /// </summary>
+    internal ServerCertificate? SelectCertificate(string? serverName, Func<ServerCertificate, bool> usable)
+    {
+        ServerCertificate? fallback = null;
+        foreach (var certificate in Certificates)
+        {
+            if (!usable(certificate))
+                continue;
+            if (serverName is null || certificate.MatchesHostName(serverName))
+                return certificate.SpreadAcrossFamily();
+            fallback ??= certificate;
+        }
+        return fallback?.SpreadAcrossFamily();
+    }
+
     /// <summary>Clock for certificate validity checks; tests pin it.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

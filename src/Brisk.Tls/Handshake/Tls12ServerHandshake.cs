@@ -208,25 +208,13 @@ internal sealed class Tls12ServerHandshake : IDisposable
         return null;
     }
 
-    private ServerCertificate? SelectCertificate(CipherSuiteInfo suite, IReadOnlyList<SignatureScheme> offeredSchemes, string? serverName)
-    {
-        ServerCertificate? fallback = null;
-        foreach (var certificate in _options.Certificates)
-        {
-            if (!suite.IsUsableWith(certificate.KeyType))
-                continue;
+    private ServerCertificate? SelectCertificate(CipherSuiteInfo suite, IReadOnlyList<SignatureScheme> offeredSchemes, string? serverName) =>
+        _options.SelectCertificate(serverName, certificate =>
+            suite.IsUsableWith(certificate.KeyType)
             // RFC 8422 §5.1: in TLS 1.2 supported_groups also limits the curve of an ECDSA certificate.
-            if (!ClientSupportsCurveOf(certificate))
-                continue;
+            && ClientSupportsCurveOf(certificate)
             // ECDHE suites sign with the certificate's key: the client must accept one of its schemes (RFC 5246 §7.4.1.4.1).
-            if (suite.KeyExchange != KeyExchangeAlgorithm.Rsa && !certificate.TryChooseSignatureScheme(offeredSchemes, tls13: false, out _))
-                continue;
-            if (serverName is null || certificate.MatchesHostName(serverName))
-                return certificate.SpreadAcrossFamily();
-            fallback ??= certificate;
-        }
-        return fallback;
-    }
+            && (suite.KeyExchange == KeyExchangeAlgorithm.Rsa || certificate.TryChooseSignatureScheme(offeredSchemes, tls13: false, out _)));
 
     private bool ClientSupportsCurveOf(ServerCertificate certificate)
     {

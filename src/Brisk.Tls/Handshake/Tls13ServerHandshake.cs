@@ -172,16 +172,10 @@ internal sealed class Tls13ServerHandshake : IDisposable
     private (ServerCertificate, SignatureScheme) SelectCertificate(ClientHello hello)
     {
         var offered = hello.SignatureAlgorithms!;
-        (ServerCertificate, SignatureScheme)? fallback = null;
-        foreach (var certificate in _options.Certificates)
-        {
-            if (!certificate.TryChooseSignatureScheme(offered, tls13: true, out var scheme))
-                continue;
-            if (hello.ServerName is null || certificate.MatchesHostName(hello.ServerName))
-                return (certificate.SpreadAcrossFamily(), scheme);
-            fallback ??= (certificate, scheme);
-        }
-        return fallback ?? throw new TlsProtocolException(AlertDescription.HandshakeFailure, "no certificate for the client's signature_algorithms");
+        var certificate = _options.SelectCertificate(hello.ServerName, c => c.TryChooseSignatureScheme(offered, tls13: true, out _))
+            ?? throw new TlsProtocolException(AlertDescription.HandshakeFailure, "no certificate for the client's signature_algorithms");
+        certificate.TryChooseSignatureScheme(offered, tls13: true, out var scheme);
+        return (certificate, scheme);
     }
 
     /// <summary>
