@@ -37,11 +37,7 @@ internal sealed class HandshakeTranscript : IDisposable
     /// <summary>Hash of the first <paramref name="length"/> bytes of the transcript (a prefix ending at a message boundary).</summary>
     public int Hash(HashAlgorithmName algorithm, int length, Span<byte> destination)
     {
-        var data = _buffer.AsSpan(0, length);
-        if (algorithm == HashAlgorithmName.SHA256) return SHA256.HashData(data, destination);
-        if (algorithm == HashAlgorithmName.SHA384) return SHA384.HashData(data, destination);
-        if (algorithm == HashAlgorithmName.SHA512) return SHA512.HashData(data, destination);
-        throw new ArgumentOutOfRangeException(nameof(algorithm));
+        return Credentials.SignatureSchemes.Hash(algorithm, _buffer.AsSpan(0, length), destination);
     }
 
     public void Dispose()
