@@ -184,17 +184,7 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
                 if (tls13 && header.Type != ContentType.ApplicationData)
                     throw new TlsProtocolException(AlertDescription.UnexpectedMessage, $"unprotected {header.Type} record after keys were set");
                 // Handshake-phase records are few and small: decrypt in place (or in a rented copy when split).
-                Memory<byte> body;
-                if (payload.IsSingleSegment)
-                {
-                    body = MemoryMarshal.AsMemory(payload.First);
-                }
-                else
-                {
-                    rented = ArrayPool<byte>.Shared.Rent(header.Length);
-                    payload.CopyTo(rented);
-                    body = rented.AsMemory(0, header.Length);
-                }
+                Memory<byte> body = Contiguous(payload, ref rented);
                 var plaintext = body[(_readProtection.PlaintextOffset - RecordFraming.HeaderLength)..];
                 if (!_readProtection.TryOpen(header, body.Span, plaintext.Span, out type, out int length))
                 {
@@ -253,6 +243,21 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
             if (rented is not null)
                 ArrayPool<byte>.Shared.Return(rented, clearArray: true);
         }
+    }
+
+    /// <summary>
+    /// The record payload as one writable block: where it lies in the pipe's buffer when it is in one segment
+    /// (the pipe is ours, so decrypting in place is allowed), else copied into a rented buffer that the
+    /// caller returns, cleared, through <paramref name="rented"/>.
+    /// </summary>
+    private static Memory<byte> Contiguous(in ReadOnlySequence<byte> payload, ref byte[]? rented)
+    {
+        if (payload.IsSingleSegment)
+            return MemoryMarshal.AsMemory(payload.First);
+        int length = (int)payload.Length;
+        rented = ArrayPool<byte>.Shared.Rent(length);
+        payload.CopyTo(rented);
+        return rented.AsMemory(0, length);
     }
 
     private static TlsProtocolException BadRecord(ContentType innerType) => innerType == 0
@@ -401,17 +406,7 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
         byte[]? rented = null;
         try
         {
-            ReadOnlySpan<byte> body;
-            if (payload.IsSingleSegment)
-            {
-                body = payload.FirstSpan;
-            }
-            else
-            {
-                rented = ArrayPool<byte>.Shared.Rent(header.Length);
-                payload.CopyTo(rented);
-                body = rented.AsSpan(0, header.Length);
-            }
+            ReadOnlySpan<byte> body = Contiguous(payload, ref rented).Span;
             // Decrypt straight into the application pipe; commit only what turns out to be application data.
             var destination = application.GetSpan(Math.Max(header.Length, 1));
             if (!protection.TryOpen(header, body, destination, out var type, out int length))
