@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using Brisk.Server.Responders;
 using Brisk.Server.Transport;
 using Brisk.Tls;
 using Brisk.Tls.Credentials;
@@ -115,7 +116,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
     private async Task HandleConnectionAsync(long id, ActiveConnection active)
     {
         var transport = active.Transport;
-        string connectionId = $"conn-{id} {transport.RemoteEndPoint}";
+        string connectionId = $"conn-{id} {active.ClientAddress}";
         try
         {
             await using var tls = new TlsServerConnection(_configuration.Tls, transport.Transport, _logger, connectionId);
@@ -131,7 +132,8 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
                 tls.Info.Group?.ToString() ?? "rsa", tls.Info.ServerName ?? "-", tls.Info.ApplicationProtocol ?? "-",
                 tls.Info.ClientIdentity is { } client ? $"{client.Subject} sha256={client.Sha256Thumbprint} san=[{string.Join(",", client.SubjectAlternativeNames)}]" : "-");
             var pump = tls.RunAsync(active.Aborted.Token);
-            var application = _configuration.Responder.RunAsync(tls.Info, tls.Application, active.Aborted.Token);
+            var context = new ConnectionContext(tls.Info, active.ClientAddress, transport.LocalEndPoint);
+            var application = _configuration.Responder.RunAsync(context, tls.Application, active.Aborted.Token);
             await Task.WhenAll(pump, application).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -180,6 +182,9 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
     private sealed class ActiveConnection(SocketConnection transport)
     {
         public SocketConnection Transport { get; } = transport;
+
+        /// <summary>The client's address for logs, limits and the application: the socket peer unless a PROXY header says otherwise.</summary>
+        public IPEndPoint? ClientAddress { get; set; } = transport.RemoteEndPoint;
         public CancellationTokenSource Aborted { get; } = new();
         public Task? Task { get; set; }
         public bool Established { get; set; }

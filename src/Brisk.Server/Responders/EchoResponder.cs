@@ -8,7 +8,7 @@ public sealed class EchoResponder : IResponder
 {
     public string Name => "echo";
 
-    public async Task RunAsync(TlsConnectionInfo connection, IDuplexPipe application, CancellationToken cancellationToken)
+    public async Task RunAsync(ConnectionContext connection, IDuplexPipe application, CancellationToken cancellationToken)
     {
         try
         {

@@ -20,13 +20,14 @@ public sealed class HttpResponder : IResponder
 
     public string Name => "http";
 
-    public async Task RunAsync(TlsConnectionInfo connection, IDuplexPipe application, CancellationToken cancellationToken)
+    public async Task RunAsync(ConnectionContext connection, IDuplexPipe application, CancellationToken cancellationToken)
     {
+        var tls = connection.Tls;
         var input = application.Input;
         var output = application.Output;
-        string clientLine = connection.ClientIdentity is { } client ? $"client: {client.Subject}\n" : "";
-        string resumedLine = connection.Resumed ? "session: resumed\n" : "";
-        byte[] body = Encoding.UTF8.GetBytes($"brisk {connection.VersionName} {connection.CipherSuite}\n{clientLine}{resumedLine}");
+        string clientLine = tls.ClientIdentity is { } client ? $"client: {client.Subject}\n" : "";
+        string resumedLine = tls.Resumed ? "session: resumed\n" : "";
+        byte[] body = Encoding.UTF8.GetBytes($"brisk {tls.VersionName} {tls.CipherSuite}\n{clientLine}{resumedLine}");
         long bodyToSkip = 0;
         try
         {

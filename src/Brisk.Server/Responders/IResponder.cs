@@ -12,5 +12,5 @@ public interface IResponder
 {
     string Name { get; }
 
-    Task RunAsync(TlsConnectionInfo connection, IDuplexPipe application, CancellationToken cancellationToken);
+    Task RunAsync(ConnectionContext connection, IDuplexPipe application, CancellationToken cancellationToken);
 }
