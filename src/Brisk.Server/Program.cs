@@ -12,6 +12,8 @@ public static class Program
     {
         if (args is ["keygen", .. var keygenArgs])
             return KeyGenerator.Run(keygenArgs);
+        if (args is ["keys", .. var keysArgs])
+            return Pkcs11.Pkcs11KeyTool.Run(keysArgs);
         if (!CommandLine.TryParse(args, out var settings, out var error, out bool help))
         {
             Console.Error.WriteLine($"brisk: {error}");

@@ -50,7 +50,18 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             Console.WriteLine("using generated development certificates (in memory, for localhost)");
         foreach (var certificate in _configuration.Tls.Certificates)
         {
-            string engine = certificate.Key is RsaServerKey rsa ? $" rsa-engine {rsa.Engine.Name}" : "";
+            string engine = certificate.Key switch
+            {
+                RsaServerKey rsa => $" rsa-engine {rsa.Engine.Name}",
+                // The key never leaves the token, so no RSA engine (batched or not) can serve it.
+                Pkcs11.Pkcs11ServerKey hsm => $" key {hsm.Description} (PKCS#11, {hsm.SessionCount} sessions; batched RSA engines do not apply)",
+                _ => "",
+            };
+            if (certificate.Key is Pkcs11.Pkcs11ServerKey hsmKey)
+            {
+                hsmKey.Logger = _logger;
+                Pkcs11.Pkcs11ServerKey.LogKeyInUse(_logger, hsmKey.Description, hsmKey.KeyType.ToString(), hsmKey.SessionCount);
+            }
             Console.WriteLine($"certificate {certificate.KeyType} sha256 fingerprint {certificate.Sha256Fingerprint}{engine}");
         }
 
@@ -177,6 +188,9 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         if (!_stopping.IsCancellationRequested)
             await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _stopping.Dispose();
+        // HSM keys hold token sessions (and the loaded module): closed once no handshake can use them.
+        foreach (var certificate in _configuration.Tls.Certificates)
+            (certificate.Key as IDisposable)?.Dispose();
     }
 
     private sealed class ActiveConnection(SocketConnection transport)

@@ -10,7 +10,7 @@ public sealed class BriskServerOptions
     /// <summary>Endpoints (IP:PORT) to accept on.</summary>
     public List<string> Listen { get; set; } = [];
 
-    /// <summary>Certificate/key PEM file pairs. Empty: a generated in-memory development certificate.</summary>
+    /// <summary>Certificate/key pairs: PEM files, or a PEM certificate and a pkcs11: key URI. Empty: a generated in-memory development certificate.</summary>
     public List<CertificateFiles> Certificates { get; set; } = [];
 
     /// <summary>none | optional | require.</summary>
@@ -72,6 +72,15 @@ public sealed class BriskServerOptions
 
     /// <summary>TLS 1.3: also accept psk_ke resumption (no fresh key exchange, so no forward secrecy for it).</summary>
     public bool AllowPskKe { get; set; }
+
+    /// <summary>PKCS#11 module (shared library) serving keys named by pkcs11: URIs in Certificates:N:Key.</summary>
+    public string? Pkcs11Module { get; set; }
+
+    /// <summary>File whose first line is the token's user PIN; without it the PIN comes from BRISK_PKCS11_PIN.</summary>
+    public string? Pkcs11PinFile { get; set; }
+
+    /// <summary>PKCS#11 sessions per HSM key (token operations in parallel); 0: one per processor.</summary>
+    public int Pkcs11Sessions { get; set; }
 
     /// <summary>Socket listen backlog.</summary>
     public int Backlog { get; set; } = 1024;

@@ -6,23 +6,15 @@ using Brisk.Tls.Credentials;
 
 namespace Brisk.Server.Hosting;
 
+/// <summary>Where PKCS#11 keys come from: the module, the PIN file (else BRISK_PKCS11_PIN) and the session pool size per key.</summary>
+public sealed record Pkcs11Settings(string? ModulePath, string? PinFile, int Sessions);
+
 /// <summary>Loads PEM certificate chains and keys, or generates the in-memory development certificates.</summary>
 public static class CertificateLoader
 {
     public static ServerCertificate LoadPem(string certPath, string keyPath, IRsaEngine rsaEngine)
     {
-        var chain = new X509Certificate2Collection();
-        try
-        {
-            chain.ImportFromPemFile(certPath);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
-        {
-            throw new ConfigurationException($"certificate file '{certPath}': {ex.Message}", ex);
-        }
-        if (chain.Count == 0)
-            throw new ConfigurationException($"certificate file '{certPath}' holds no PEM certificate");
-
+        var chain = LoadChain(certPath);
         string keyPem;
         try
         {
@@ -41,6 +33,57 @@ public static class CertificateLoader
         catch (ConfigurationException ex)
         {
             throw new ConfigurationException($"key file '{keyPath}': {ex.Message}", ex);
+        }
+    }
+
+    private static X509Certificate2Collection LoadChain(string certPath)
+    {
+        var chain = new X509Certificate2Collection();
+        try
+        {
+            chain.ImportFromPemFile(certPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new ConfigurationException($"certificate file '{certPath}': {ex.Message}", ex);
+        }
+        if (chain.Count == 0)
+            throw new ConfigurationException($"certificate file '{certPath}' holds no PEM certificate");
+        return chain;
+    }
+
+    /// <summary>
+    /// A certificate chain from a PEM file with its private key in a PKCS#11 token, named by an RFC 7512
+    /// URI. The key must belong to the certificate (checked with a test signature by the token). Errors
+    /// name the key URI.
+    /// </summary>
+    public static ServerCertificate LoadPkcs11(string certPath, string keyUri, Pkcs11Settings settings)
+    {
+        if (Pkcs11.Pkcs11Uri.IsPkcs11Uri(certPath))
+            throw new ConfigurationException($"Cert '{certPath}': certificates from the token are not supported; give the certificate as a PEM file");
+        var chain = LoadChain(certPath);
+        if (!Pkcs11.Pkcs11Uri.TryParse(keyUri, out var uri, out var error))
+            throw new ConfigurationException($"Key '{keyUri}': not a valid PKCS#11 URI ({error})");
+        if (string.IsNullOrWhiteSpace(settings.ModulePath))
+            throw new ConfigurationException($"Key '{keyUri}': a pkcs11: key needs --pkcs11-module PATH (Pkcs11Module)");
+        Pkcs11.Pkcs11ServerKey? key = null;
+        try
+        {
+            string pin = Pkcs11.Pkcs11Module.ReadPin(settings.PinFile);
+            key = Pkcs11.Pkcs11ServerKey.Open(settings.ModulePath, uri, pin, settings.Sessions);
+            var leaf = chain[0];
+            using (AsymmetricAlgorithm? publicKey = (AsymmetricAlgorithm?)leaf.GetRSAPublicKey() ?? leaf.GetECDsaPublicKey())
+            {
+                if (publicKey is null)
+                    throw new ConfigurationException("only RSA and ECDSA (P-256, P-384) certificates are supported");
+                key.EnsureMatches(publicKey);
+            }
+            return new ServerCertificate(leaf, chain.Skip(1).ToList(), key);
+        }
+        catch (ConfigurationException ex)
+        {
+            key?.Dispose();
+            throw new ConfigurationException($"Key '{keyUri}': {ex.Message}", ex);
         }
     }
 

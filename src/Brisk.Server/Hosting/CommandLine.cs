@@ -25,6 +25,9 @@ public static class CommandLine
         ["--tickets"] = "Tickets",
         ["--ticket-key-file"] = "TicketKeyFile",
         ["--session-cache-size"] = "SessionCacheSize",
+        ["--pkcs11-module"] = "Pkcs11Module",
+        ["--pkcs11-pin-file"] = "Pkcs11PinFile",
+        ["--pkcs11-sessions"] = "Pkcs11Sessions",
     };
 
     public const string Usage = """
@@ -32,6 +35,10 @@ public static class CommandLine
           --listen IP:PORT            accept on this endpoint (repeatable; default 127.0.0.1:8443)
           --cert FILE --key FILE      PEM certificate (chain) and private key (repeatable in pairs;
                                       default: generated in-memory RSA-2048 and ECDSA P-256 for localhost)
+          --key "pkcs11:token=T;object=O"  the key held in a PKCS#11 token (RFC 7512 URI; also id=%xx)
+          --pkcs11-module PATH        the token's PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so)
+          --pkcs11-pin-file FILE      the user PIN (first line); default: environment BRISK_PKCS11_PIN
+          --pkcs11-sessions N         token sessions per key, operations in parallel (default: 1 per CPU)
           --client-auth MODE          none | optional | require
           --client-ca FILE            PEM trust anchors for client certificates
           --responder NAME            http | echo
@@ -51,6 +58,11 @@ public static class CommandLine
         Key tool:
           keygen --batch N --bits B --out DIR   a Fiat key family: one modulus, N small exponents,
                                                 N self-signed certificates for localhost
+          keys import --pkcs11-module PATH --token T --object O --key FILE.pem
+                                      import a PEM key into the token (AES key wrap, not extractable)
+          keys generate --pkcs11-module PATH --token T --object O --type rsa2048|p256
+                        (--self-signed CN | --csr CN) --out FILE.pem
+                                      generate a key pair in the token; certificate or CSR signed by it
         Every option is also a configuration key (appsettings.json, BRISK_* environment variables).
         """;
 

@@ -62,12 +62,30 @@ public sealed class ServerConfiguration
         else
         {
             certificates = [];
-            for (int i = 0; i < options.Certificates.Count; i++)
+            if (options.Pkcs11Sessions is < 0 or > 256)
+                throw new ConfigurationException("Pkcs11Sessions: 1 to 256 sessions per key, or 0 for one per processor");
+            var pkcs11 = new Pkcs11Settings(options.Pkcs11Module, options.Pkcs11PinFile,
+                options.Pkcs11Sessions > 0 ? options.Pkcs11Sessions : Environment.ProcessorCount);
+            try
             {
-                var pair = options.Certificates[i];
-                if (string.IsNullOrWhiteSpace(pair.Cert) || string.IsNullOrWhiteSpace(pair.Key))
-                    throw new ConfigurationException($"Certificates:{i}: both Cert and Key are required");
-                certificates.Add(CertificateLoader.LoadPem(pair.Cert, pair.Key, rsaEngine));
+                for (int i = 0; i < options.Certificates.Count; i++)
+                {
+                    var pair = options.Certificates[i];
+                    if (string.IsNullOrWhiteSpace(pair.Cert) || string.IsNullOrWhiteSpace(pair.Key))
+                        throw new ConfigurationException($"Certificates:{i}: both Cert and Key are required");
+                    certificates.Add(Pkcs11.Pkcs11Uri.IsPkcs11Uri(pair.Key)
+                        ? CertificateLoader.LoadPkcs11(pair.Cert, pair.Key, pkcs11)
+                        : CertificateLoader.LoadPem(pair.Cert, pair.Key, rsaEngine));
+                }
+                if (!string.IsNullOrWhiteSpace(options.Pkcs11Module) && !certificates.Any(c => c.Key is Pkcs11.Pkcs11ServerKey))
+                    throw new ConfigurationException("Pkcs11Module: set, but no --key is a pkcs11: URI");
+            }
+            catch
+            {
+                // Token sessions of keys loaded before the failure are closed (the module is released with the last).
+                foreach (var loaded in certificates)
+                    (loaded.Key as IDisposable)?.Dispose();
+                throw;
             }
         }
 
