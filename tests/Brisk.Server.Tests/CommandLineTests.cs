@@ -24,6 +24,11 @@ public sealed class CommandLineTests
     [InlineData(new[] { "--groups", "ffdhe2048" }, "Groups: unknown group 'ffdhe2048'")]
     [InlineData(new[] { "--tls-versions", "1.0" }, "TlsVersions: 1.0 is insecure and not supported")]
     [InlineData(new[] { "--handshake-timeout", "soon" }, "HandshakeTimeout: 'soon' is not a duration")]
+    [InlineData(new[] { "--pkcs11-module", "/usr/lib/softhsm/libsofthsm2.so" }, "Pkcs11Module: set, but no --key is a pkcs11: URI")]
+    [InlineData(new[] { "--pkcs11-sessions", "1000" }, "Pkcs11Sessions: 1 to 256 sessions per key")]
+    [InlineData(new[] { "--pkcs11-pin-file" }, "option --pkcs11-pin-file needs a value")]
+    [InlineData(new[] { "--cert", "/nonexistent/cert.pem", "--key", "pkcs11:token=t;object=o" }, "Key 'pkcs11:token=t;object=o': a pkcs11: key needs --pkcs11-module PATH")]
+    [InlineData(new[] { "--cert", "/nonexistent/cert.pem", "--key", "pkcs11:token=t;object=o;bad=1", "--pkcs11-module", "/nonexistent/m.so" }, "Key 'pkcs11:token=t;object=o;bad=1': not a valid PKCS#11 URI (unknown attribute 'bad')")]
     public async Task Bad_options_give_one_line_and_nonzero_exit(string[] arguments, string expected)
     {
         var result = await RunServerAsync(arguments);
@@ -31,6 +36,17 @@ public sealed class CommandLineTests
         var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains(expected, line);
         Assert.DoesNotContain("   at ", result.All); // no stack trace
+    }
+
+    [Fact]
+    public async Task Unreadable_pkcs11_pin_file_is_named()
+    {
+        var pki = TestCertificates.Instance;
+        var result = await RunServerAsync("--cert", pki.ServerRsaCert, "--key", "pkcs11:token=t;object=o",
+            "--pkcs11-module", "/nonexistent/libpkcs11.so", "--pkcs11-pin-file", "/nonexistent/pin");
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("Pkcs11PinFile: '/nonexistent/pin'", line);
     }
 
     [Fact]

@@ -61,11 +61,11 @@ public static class CertificateLoader
     {
         if (Pkcs11.Pkcs11Uri.IsPkcs11Uri(certPath))
             throw new ConfigurationException($"Cert '{certPath}': certificates from the token are not supported; give the certificate as a PEM file");
-        var chain = LoadChain(certPath);
         if (!Pkcs11.Pkcs11Uri.TryParse(keyUri, out var uri, out var error))
             throw new ConfigurationException($"Key '{keyUri}': not a valid PKCS#11 URI ({error})");
         if (string.IsNullOrWhiteSpace(settings.ModulePath))
             throw new ConfigurationException($"Key '{keyUri}': a pkcs11: key needs --pkcs11-module PATH (Pkcs11Module)");
+        var chain = LoadChain(certPath);
         Pkcs11.Pkcs11ServerKey? key = null;
         try
         {

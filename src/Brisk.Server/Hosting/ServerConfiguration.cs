@@ -50,6 +50,12 @@ public sealed class ServerConfiguration
         };
 
         bool development = options.Certificates.Count == 0;
+        if (options.Pkcs11Sessions is < 0 or > 256)
+            throw new ConfigurationException("Pkcs11Sessions: 1 to 256 sessions per key, or 0 for one per processor");
+        var pkcs11 = new Pkcs11Settings(options.Pkcs11Module, options.Pkcs11PinFile,
+            options.Pkcs11Sessions > 0 ? options.Pkcs11Sessions : Environment.ProcessorCount);
+        if (!string.IsNullOrWhiteSpace(options.Pkcs11Module) && !options.Certificates.Any(c => Pkcs11.Pkcs11Uri.IsPkcs11Uri(c.Key)))
+            throw new ConfigurationException("Pkcs11Module: set, but no --key is a pkcs11: URI");
         List<ServerCertificate> certificates;
         if (development)
         {
@@ -62,10 +68,6 @@ public sealed class ServerConfiguration
         else
         {
             certificates = [];
-            if (options.Pkcs11Sessions is < 0 or > 256)
-                throw new ConfigurationException("Pkcs11Sessions: 1 to 256 sessions per key, or 0 for one per processor");
-            var pkcs11 = new Pkcs11Settings(options.Pkcs11Module, options.Pkcs11PinFile,
-                options.Pkcs11Sessions > 0 ? options.Pkcs11Sessions : Environment.ProcessorCount);
             try
             {
                 for (int i = 0; i < options.Certificates.Count; i++)
@@ -77,8 +79,6 @@ public sealed class ServerConfiguration
                         ? CertificateLoader.LoadPkcs11(pair.Cert, pair.Key, pkcs11)
                         : CertificateLoader.LoadPem(pair.Cert, pair.Key, rsaEngine));
                 }
-                if (!string.IsNullOrWhiteSpace(options.Pkcs11Module) && !certificates.Any(c => c.Key is Pkcs11.Pkcs11ServerKey))
-                    throw new ConfigurationException("Pkcs11Module: set, but no --key is a pkcs11: URI");
             }
             catch
             {
