@@ -59,13 +59,11 @@ public static class CertificateLoader
     /// </summary>
     public static ServerCertificate LoadPkcs11(string certPath, string keyUri, Pkcs11Settings settings)
     {
-        if (Pkcs11.Pkcs11Uri.IsPkcs11Uri(certPath))
-            throw new ConfigurationException($"Cert '{certPath}': certificates from the token are not supported; give the certificate as a PEM file");
         if (!Pkcs11.Pkcs11Uri.TryParse(keyUri, out var uri, out var error))
             throw new ConfigurationException($"Key '{keyUri}': not a valid PKCS#11 URI ({error})");
         if (string.IsNullOrWhiteSpace(settings.ModulePath))
             throw new ConfigurationException($"Key '{keyUri}': a pkcs11: key needs --pkcs11-module PATH (Pkcs11Module)");
-        var chain = LoadChain(certPath);
+        var chain = Pkcs11.Pkcs11Uri.IsPkcs11Uri(certPath) ? LoadTokenCertificate(certPath, settings) : LoadChain(certPath);
         Pkcs11.Pkcs11ServerKey? key = null;
         try
         {
@@ -84,6 +82,26 @@ public static class CertificateLoader
         {
             key?.Dispose();
             throw new ConfigurationException($"Key '{keyUri}': {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The leaf certificate from a token object (no intermediates: a token holds single certificates).</summary>
+    private static X509Certificate2Collection LoadTokenCertificate(string certUri, Pkcs11Settings settings)
+    {
+        if (!Pkcs11.Pkcs11Uri.TryParse(certUri, out var uri, out var error))
+            throw new ConfigurationException($"Cert '{certUri}': not a valid PKCS#11 URI ({error})");
+        try
+        {
+            byte[] der = Pkcs11.Pkcs11ServerKey.ReadCertificate(settings.ModulePath!, uri, Pkcs11.Pkcs11Module.ReadPin(settings.PinFile));
+            return [X509CertificateLoader.LoadCertificate(der)];
+        }
+        catch (ConfigurationException ex)
+        {
+            throw new ConfigurationException($"Cert '{certUri}': {ex.Message}", ex);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new ConfigurationException($"Cert '{certUri}': the token's certificate does not parse ({ex.Message})", ex);
         }
     }
 

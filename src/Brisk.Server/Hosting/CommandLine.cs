@@ -35,7 +35,8 @@ public static class CommandLine
           --listen IP:PORT            accept on this endpoint (repeatable; default 127.0.0.1:8443)
           --cert FILE --key FILE      PEM certificate (chain) and private key (repeatable in pairs;
                                       default: generated in-memory RSA-2048 and ECDSA P-256 for localhost)
-          --key "pkcs11:token=T;object=O"  the key held in a PKCS#11 token (RFC 7512 URI; also id=%xx)
+          --key "pkcs11:token=T;object=O"  the key held in a PKCS#11 token (RFC 7512 URI; also id=%xx);
+                                      --cert may then be a pkcs11: URI too (type=cert)
           --pkcs11-module PATH        the token's PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so)
           --pkcs11-pin-file FILE      the user PIN (first line); default: environment BRISK_PKCS11_PIN
           --pkcs11-sessions N         token sessions per key, operations in parallel (default: 1 per CPU)

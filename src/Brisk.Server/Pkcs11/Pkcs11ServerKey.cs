@@ -146,6 +146,50 @@ public sealed partial class Pkcs11ServerKey : IServerPrivateKey, IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the DER value of the one X.509 certificate object (CKO_CERTIFICATE) the URI names (type=cert or
+    /// no type; object= and/or id=). Failures are <see cref="ConfigurationException"/>s.
+    /// </summary>
+    public static byte[] ReadCertificate(string modulePath, Pkcs11Uri uri, string pin)
+    {
+        if (uri.Type is { } type && type != "cert")
+            throw new ConfigurationException($"type={type}: a certificate URI has type=cert or no type");
+        if (uri.Object is null && uri.Id is null)
+            throw new ConfigurationException("the URI names no certificate: give object=LABEL or id=%xx…");
+        var module = Pkcs11Module.Acquire(modulePath);
+        try
+        {
+            var slot = module.FindTokenSlot(uri);
+            using var session = slot.OpenSession(SessionType.ReadOnly);
+            // Certificates are usually public objects, but a token may keep them private: log in either way.
+            Pkcs11Module.Login(session, pin);
+            var factory = module.Factories.ObjectAttributeFactory;
+            var search = new List<IObjectAttribute>
+            {
+                factory.Create(CKA.CKA_CLASS, CKO.CKO_CERTIFICATE),
+                factory.Create(CKA.CKA_CERTIFICATE_TYPE, CKC.CKC_X_509),
+            };
+            if (uri.Object is { } label)
+                search.Add(factory.Create(CKA.CKA_LABEL, label));
+            if (uri.Id is { } id)
+                search.Add(factory.Create(CKA.CKA_ID, id));
+            var found = session.FindAllObjects(search);
+            if (found.Count != 1)
+                throw new ConfigurationException(found.Count == 0
+                    ? $"no certificate {Name(uri)} in token '{uri.Token}'"
+                    : $"{found.Count} certificates match {Name(uri)} in token '{uri.Token}'; add id= to choose one");
+            return session.GetAttributeValue(found[0], [CKA.CKA_VALUE])[0].GetValueAsByteArray();
+        }
+        catch (Pkcs11Exception ex)
+        {
+            throw new ConfigurationException($"the token refused {ex.Method}: {ex.RV}", ex);
+        }
+        finally
+        {
+            module.Release();
+        }
+    }
+
     private static string Name(Pkcs11Uri uri)
         => string.Join(" ", new[] { uri.Object is { } o ? $"labelled '{o}'" : null, uri.Id is { } id ? $"with id {Convert.ToHexString(id)}" : null }.Where(s => s is not null));
 

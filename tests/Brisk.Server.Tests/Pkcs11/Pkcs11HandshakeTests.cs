@@ -85,6 +85,50 @@ public sealed class Pkcs11HandshakeTests(SoftHsmFixture hsm)
     }
 
     [Fact]
+    public async Task Certificate_can_come_from_the_token()
+    {
+        if (!hsm.Available)
+            return;
+        // Store the test RSA certificate in the token with OpenSC, as an operator would, then name both by URI.
+        const string label = "server-rsa-cert";
+        string der = Path.Combine(hsm.Directory, "server-rsa.der");
+        using (var certificate = X509CertificateLoader.LoadCertificateFromFile(Pki.ServerRsaCert))
+            await File.WriteAllBytesAsync(der, certificate.RawData);
+        var listing = await hsm.Pkcs11ToolAsync("--list-objects", "--type", "cert");
+        if (!listing.StandardOutput.Contains($"label:      {label}"))
+        {
+            var write = await hsm.Pkcs11ToolAsync("--write-object", der, "--type", "cert", "--label", label);
+            Assert.True(write.ExitCode == 0, write.ToString());
+        }
+
+        string certUri = $"pkcs11:token={SoftHsmFixture.Token};object={label};type=cert";
+        await using var server = await StartAsync((certUri, hsm.RsaUri));
+        Assert.Equal(File.ReadAllBytes(der), server.Configuration.Tls.Certificates[0].Leaf.RawData);
+        var result = await OpenSslClient.RunAsync(server, "-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256");
+        Assert.True(result.StandardOutput.Contains("brisk TLSv1.3"), result.ToString());
+
+        var missing = await Assert.ThrowsAsync<ConfigurationException>(() => StartAsync(($"pkcs11:token={SoftHsmFixture.Token};object=no-such-cert", hsm.RsaUri)));
+        Assert.Equal($"Cert 'pkcs11:token={SoftHsmFixture.Token};object=no-such-cert': no certificate labelled 'no-such-cert' in token '{SoftHsmFixture.Token}'", missing.Message);
+    }
+
+    [Fact]
+    public void Pin_comes_from_the_environment_without_a_pin_file()
+    {
+        Environment.SetEnvironmentVariable(Pkcs11Module.PinVariable, "4321");
+        try
+        {
+            Assert.Equal("4321", Pkcs11Module.ReadPin(null));
+            Assert.Equal(SoftHsmFixture.Pin, hsm.Available ? Pkcs11Module.ReadPin(hsm.PinFile) : SoftHsmFixture.Pin); // the file wins
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(Pkcs11Module.PinVariable, null);
+        }
+        var error = Assert.Throws<ConfigurationException>(() => Pkcs11Module.ReadPin(null));
+        Assert.Contains("BRISK_PKCS11_PIN", error.Message);
+    }
+
+    [Fact]
     public async Task Generated_csr_is_signed_by_the_token_key()
     {
         if (!hsm.Available)
