@@ -29,6 +29,9 @@ public sealed partial class Pkcs11ServerKey : IServerPrivateKey, IDisposable
     private readonly SemaphoreSlim _gate;
     private readonly IObjectHandle _privateKey;
     private readonly RSA? _rsaPublic;
+    private readonly RSAParameters _rsaPublicParameters;
+    // .NET does not document RSA instances as safe for concurrent use: each verification rents its own.
+    private readonly ConcurrentBag<RSA> _verifiers = [];
     private readonly byte[]? _modulus;
     private readonly int _ecFieldLength;
     private long _signatureFaults;
@@ -49,8 +52,9 @@ public sealed partial class Pkcs11ServerKey : IServerPrivateKey, IDisposable
         Description = description;
         if (modulus is not null && exponent is not null)
         {
+            _rsaPublicParameters = new RSAParameters { Modulus = modulus, Exponent = exponent };
             _rsaPublic = RSA.Create();
-            _rsaPublic.ImportParameters(new RSAParameters { Modulus = modulus, Exponent = exponent });
+            _rsaPublic.ImportParameters(_rsaPublicParameters);
         }
     }
 
@@ -237,13 +241,28 @@ public sealed partial class Pkcs11ServerKey : IServerPrivateKey, IDisposable
                     throw new ConfigurationException($"the token's key ({KeyType}) is not of the certificate's key type");
             }
         }
-        catch (Pkcs11Exception ex)
+        catch (CryptographicException ex)
         {
-            throw new ConfigurationException($"the token refused a test signature ({ex.RV})", ex);
+            // SignAsync turns token errors (e.g. a key without CKA_SIGN) into CryptographicException.
+            throw new ConfigurationException($"a test signature failed: {Pkcs11Module.FirstLine(ex.Message)}", ex);
         }
     }
 
     public async ValueTask<int> SignAsync(SignatureScheme scheme, ReadOnlyMemory<byte> message, Memory<byte> signature, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SignCoreAsync(scheme, message, signature, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Pkcs11Exception ex)
+        {
+            // A token error fails this handshake only; it is logged here with the key it concerns.
+            LogSignError(Logger, Description, scheme.ToString(), ex.RV.ToString());
+            throw new CryptographicException($"the token refused to sign ({ex.RV})", ex);
+        }
+    }
+
+    private async ValueTask<int> SignCoreAsync(SignatureScheme scheme, ReadOnlyMemory<byte> message, Memory<byte> signature, CancellationToken cancellationToken)
     {
         var hash = SignatureSchemes.HashOf(scheme);
         byte[] digest = new byte[SignatureSchemes.HashLength(hash)];
@@ -290,7 +309,21 @@ public sealed partial class Pkcs11ServerKey : IServerPrivateKey, IDisposable
     private int CheckRsaSignature(SignatureScheme scheme, byte[] digest, HashAlgorithmName hash, RSASignaturePadding padding, byte[] result, Span<byte> signature)
     {
         int k = _modulus!.Length;
-        if (result.Length != k || !_rsaPublic!.VerifyHash(digest, result, hash, padding))
+        if (!_verifiers.TryTake(out var verifier))
+        {
+            verifier = RSA.Create();
+            verifier.ImportParameters(_rsaPublicParameters);
+        }
+        bool valid;
+        try
+        {
+            valid = result.Length == k && verifier.VerifyHash(digest, result, hash, padding);
+        }
+        finally
+        {
+            _verifiers.Add(verifier);
+        }
+        if (!valid)
         {
             long faults = Interlocked.Increment(ref _signatureFaults);
             LogSignatureFault(Logger, Description, scheme.ToString(), faults);
@@ -421,6 +454,8 @@ public sealed partial class Pkcs11ServerKey : IServerPrivateKey, IDisposable
         }
         _module.Release();
         _rsaPublic?.Dispose();
+        while (_verifiers.TryTake(out var verifier))
+            verifier.Dispose();
         _gate.Dispose();
     }
 
@@ -429,6 +464,9 @@ public sealed partial class Pkcs11ServerKey : IServerPrivateKey, IDisposable
 
     [LoggerMessage(EventId = 341, Level = LogLevel.Error, Message = "HSM key {Key}: the token's {Scheme} signature did not verify with the public key; not sent (faults so far: {Faults})")]
     private static partial void LogSignatureFault(ILogger logger, string key, string scheme, long faults);
+
+    [LoggerMessage(EventId = 343, Level = LogLevel.Warning, Message = "HSM key {Key}: the token refused a {Scheme} signature ({Error}); that handshake fails")]
+    private static partial void LogSignError(ILogger logger, string key, string scheme, string error);
 
     [LoggerMessage(EventId = 342, Level = LogLevel.Warning, Message = "HSM key {Key}: RSA decryption failed in the token ({Error}); continuing with a random pre-master secret (errors so far: {Errors})")]
     private static partial void LogDecryptionError(ILogger logger, string key, string error, long errors);

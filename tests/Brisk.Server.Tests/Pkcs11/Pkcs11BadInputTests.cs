@@ -190,6 +190,63 @@ public sealed class Pkcs11BadInputTests(SoftHsmFixture hsm)
     }
 
     [Fact]
+    public async Task Faulty_rsa_signature_from_the_token_is_caught_and_not_sent()
+    {
+        if (!hsm.Available)
+            return;
+        // Fault injection: an RSA key object whose CRT exponent dP and private exponent d are both wrong. OpenSSL
+        // (inside SoftHSM) notices the bad CRT result and recomputes with d, which is wrong too, so the token
+        // returns a faulty signature, the kind that leaks the key (Boneh–DeMillo–Lipton). It must not leave.
+        const string label = "faulty-rsa";
+        using var rsa = RSA.Create(2048);
+        var p = rsa.ExportParameters(true);
+        byte[] badD = (byte[])p.D!.Clone();
+        badD[^1] ^= 0x02;
+        byte[] badDp = (byte[])p.DP!.Clone();
+        badDp[^1] ^= 0x02;
+        var module = Pkcs11Module.Acquire(hsm.ModulePath);
+        try
+        {
+            var slot = module.FindTokenSlot(Pkcs11Uri.Parse($"pkcs11:token={SoftHsmFixture.Token}"));
+            using (var session = slot.OpenSession(SessionType.ReadWrite))
+            {
+                Pkcs11Module.Login(session, SoftHsmFixture.Pin);
+                var factory = module.Factories.ObjectAttributeFactory;
+                foreach (var old in session.FindAllObjects([factory.Create(CKA.CKA_LABEL, label)]))
+                    session.DestroyObject(old);
+                session.CreateObject(
+                [
+                    factory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY), factory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_RSA),
+                    factory.Create(CKA.CKA_TOKEN, true), factory.Create(CKA.CKA_PRIVATE, true), factory.Create(CKA.CKA_SIGN, true),
+                    factory.Create(CKA.CKA_LABEL, label), factory.Create(CKA.CKA_MODULUS, p.Modulus!), factory.Create(CKA.CKA_PUBLIC_EXPONENT, p.Exponent!),
+                    factory.Create(CKA.CKA_PRIVATE_EXPONENT, badD), factory.Create(CKA.CKA_PRIME_1, p.P!), factory.Create(CKA.CKA_PRIME_2, p.Q!),
+                    factory.Create(CKA.CKA_EXPONENT_1, badDp), factory.Create(CKA.CKA_EXPONENT_2, p.DQ!), factory.Create(CKA.CKA_COEFFICIENT, p.InverseQ!),
+                ]);
+            }
+        }
+        finally
+        {
+            module.Release();
+        }
+
+        using var key = Pkcs11ServerKey.Open(hsm.ModulePath, Pkcs11Uri.Parse($"pkcs11:token={SoftHsmFixture.Token};object={label}"), SoftHsmFixture.Pin, 1);
+        byte[] signature = new byte[key.MaxSignatureLength];
+        await Assert.ThrowsAsync<CryptographicException>(async () =>
+            await key.SignAsync(Brisk.Tls.Protocol.SignatureScheme.RsaPkcs1Sha256, new byte[] { 1, 2, 3 }, signature, CancellationToken.None));
+        await Assert.ThrowsAsync<CryptographicException>(async () =>
+            await key.SignAsync(Brisk.Tls.Protocol.SignatureScheme.RsaPssRsaeSha256, new byte[] { 1, 2, 3 }, signature, CancellationToken.None));
+        Assert.Equal(2, key.SignatureFaults);
+        Assert.All(signature, b => Assert.Equal(0, b)); // nothing was written out
+        // And at start-up the certificate check refuses such a key with a clear error.
+        using var certificate = new CertificateRequest("CN=faulty", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        string certPath = Path.Combine(hsm.Directory, "faulty.crt");
+        await File.WriteAllTextAsync(certPath, certificate.ExportCertificatePem());
+        var error = await StartFailsAsync(certPath, $"pkcs11:token={SoftHsmFixture.Token};object={label}");
+        Assert.Contains("a test signature failed", error.Message);
+    }
+
+    [Fact]
     public async Task Token_error_on_rsa_decryption_yields_a_random_premaster_not_an_exception()
     {
         if (!hsm.Available)
