@@ -59,7 +59,7 @@ public static class CommandLine
         Key tool:
           keygen --batch N --bits B --out DIR   a Fiat key family: one modulus, N small exponents,
                                                 N self-signed certificates for localhost
-          keys import --pkcs11-module PATH --token T --object O --key FILE.pem
+          keys import --pkcs11-module PATH --token T --object O --key FILE.pem [--cert FILE.pem]
                                       import a PEM key into the token (AES key wrap, not extractable)
           keys generate --pkcs11-module PATH --token T --object O --type rsa2048|p256
                         (--self-signed CN | --csr CN) --out FILE.pem

@@ -28,7 +28,7 @@ public static class Pkcs11KeyTool
             var rest = args.Skip(1).ToList();
             return args.Count > 0 ? args[0] switch
             {
-                "import" => Import(ParseOptions(rest, ["--key"])),
+                "import" => Import(ParseOptions(rest, ["--key", "--cert"])),
                 "generate" => Generate(ParseOptions(rest, ["--type", "--self-signed", "--csr", "--out", "--days"])),
                 _ => Usage(),
             } : Usage();
@@ -83,6 +83,7 @@ public static class Pkcs11KeyTool
             throw new ConfigurationException($"--key '{keyPath}': {ex.Message}");
         }
         using var hostKey = ImportPem(pem, keyPath);
+        using var certificate = options.TryGetValue("--cert", out var certPath) ? LoadCertificateFor(certPath, hostKey) : null;
         byte[] pkcs8 = hostKey.ExportPkcs8PrivateKey();
         byte[] id = options.TryGetValue("--id", out var idHex) ? ParseId(idHex) : RandomNumberGenerator.GetBytes(8);
         string label = options["--object"];
@@ -150,8 +151,57 @@ public static class Pkcs11KeyTool
         token.Session.CreateObject(PublicKeyTemplate(factory, hostKey, label, id));
         var uri = Pkcs11Uri.ForObject(options["--token"], label, id);
         Console.WriteLine($"imported {Describe(hostKey)} into the token as {uri} (sensitive, not extractable)");
+        if (certificate is not null)
+        {
+            StoreCertificate(token, certificate, label, id);
+            Console.WriteLine($"stored its certificate as {uri};type=cert");
+        }
         return 0;
     }
+
+    /// <summary>The leaf of a PEM file, which must carry <paramref name="key"/>'s public key.</summary>
+    private static X509Certificate2 LoadCertificateFor(string path, AsymmetricAlgorithm key)
+    {
+        var chain = new X509Certificate2Collection();
+        try
+        {
+            chain.ImportFromPemFile(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new ConfigurationException($"--cert '{path}': {ex.Message}");
+        }
+        if (chain.Count == 0)
+            throw new ConfigurationException($"--cert '{path}' holds no PEM certificate");
+        var certificate = chain[0];
+        if (!certificate.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
+            throw new ConfigurationException($"--cert '{path}' is not the certificate of --key");
+        return certificate;
+    }
+
+    /// <summary>An X.509 certificate object (CKO_CERTIFICATE, CKC_X_509) with the key's label and id, so one URI names both.</summary>
+    private static void StoreCertificate(TokenSession token, X509Certificate2 certificate, string label, byte[] id)
+    {
+        var factory = token.Module.Factories.ObjectAttributeFactory;
+        token.Session.CreateObject(
+        [
+            factory.Create(CKA.CKA_CLASS, CKO.CKO_CERTIFICATE),
+            factory.Create(CKA.CKA_CERTIFICATE_TYPE, CKC.CKC_X_509),
+            factory.Create(CKA.CKA_TOKEN, true),
+            factory.Create(CKA.CKA_PRIVATE, false),
+            factory.Create(CKA.CKA_LABEL, label),
+            factory.Create(CKA.CKA_ID, id),
+            factory.Create(CKA.CKA_SUBJECT, certificate.SubjectName.RawData),
+            factory.Create(CKA.CKA_ISSUER, certificate.IssuerName.RawData),
+            factory.Create(CKA.CKA_SERIAL_NUMBER, DerInteger(certificate.SerialNumberBytes.Span)),
+            factory.Create(CKA.CKA_VALUE, certificate.RawData),
+        ]);
+    }
+
+    /// <summary>CKA_SERIAL_NUMBER is the DER INTEGER of the serial number (PKCS#11 v2.40 §4.6.3).</summary>
+    /// The bytes are the certificate's own INTEGER contents (RFC 5280 §4.1.2.2: at most 20 octets), copied as they are.
+    private static byte[] DerInteger(ReadOnlySpan<byte> contents)
+        => contents.Length is > 0 and < 128 ? [0x02, (byte)contents.Length, .. contents] : throw new ConfigurationException("the certificate's serial number is malformed");
 
     private static AsymmetricAlgorithm ImportPem(string pem, string path)
     {
@@ -262,15 +312,19 @@ public static class Pkcs11KeyTool
         if (selfSigned)
         {
             var notBefore = DateTimeOffset.UtcNow.AddDays(-1);
-            using var certificate = request.Create(subject, generator, notBefore, notBefore.AddDays(days), RandomNumberGenerator.GetBytes(16));
+            byte[] serial = RandomNumberGenerator.GetBytes(16);
+            serial[0] = (byte)(serial[0] & 0x7f | 0x01); // positive and minimal as a DER INTEGER (RFC 5280 §4.1.2.2)
+            using var certificate = request.Create(subject, generator, notBefore, notBefore.AddDays(days), serial);
             pemText = certificate.ExportCertificatePem();
+            using var token = TokenSession.Open(options);
+            StoreCertificate(token, certificate, label, id);
         }
         else
         {
             pemText = request.CreateSigningRequestPem(generator);
         }
         File.WriteAllText(output, pemText + "\n");
-        Console.WriteLine($"generated {Describe(publicKey)} in the token as {uri}; {(selfSigned ? "self-signed certificate" : "certificate signing request")} signed by the token: {output}");
+        Console.WriteLine($"generated {Describe(publicKey)} in the token as {uri}; {(selfSigned ? "self-signed certificate (also stored in the token, type=cert)" : "certificate signing request")} signed by the token: {output}");
         return 0;
     }
 

@@ -127,10 +127,13 @@ public sealed class Pkcs11BadInputTests(SoftHsmFixture hsm)
         var taken = await hsm.KeysAsync("import", "--object", "server-rsa", "--key", Pki.ServerRsaKey);
         Assert.Equal(2, taken.ExitCode);
         Assert.Contains("already holds a key labelled 'server-rsa'", taken.StandardError);
+        var wrongCert = await hsm.KeysAsync("import", "--object", "z", "--key", Pki.ServerRsaKey, "--cert", Pki.ServerEcdsaCert);
+        Assert.Equal(2, wrongCert.ExitCode);
+        Assert.Contains("is not the certificate of --key", wrongCert.StandardError);
         var badType = await hsm.KeysAsync("generate", "--object", "y", "--type", "dsa", "--self-signed", "x", "--out", "/dev/null");
         Assert.Equal(2, badType.ExitCode);
         Assert.Contains("--type 'dsa'", badType.StandardError);
-        Assert.DoesNotContain("   at ", missingPem.All + taken.All + badType.All);
+        Assert.DoesNotContain("   at ", missingPem.All + taken.All + wrongCert.All + badType.All);
     }
 
     [Theory]

@@ -112,6 +112,25 @@ public sealed class Pkcs11HandshakeTests(SoftHsmFixture hsm)
     }
 
     [Fact]
+    public async Task Certificates_stored_by_the_key_tool_serve_from_the_token()
+    {
+        if (!hsm.Available)
+            return;
+        // keys import --cert (the EC key) and keys generate --self-signed store the certificate under the key's label.
+        string ecCert = $"pkcs11:token={SoftHsmFixture.Token};object=server-ec;type=cert";
+        string generatedCert = $"pkcs11:token={SoftHsmFixture.Token};object=generated-rsa;type=cert";
+        await using var server = await StartAsync((ecCert, hsm.EcUri), (generatedCert, hsm.GeneratedUri));
+        using (var pem = X509CertificateLoader.LoadCertificateFromFile(Pki.ServerEcdsaCert))
+            Assert.Equal(pem.RawData, server.Configuration.Tls.Certificates[0].Leaf.RawData);
+        using (var pem = X509CertificateLoader.LoadCertificateFromFile(hsm.GeneratedCert))
+            Assert.Equal(pem.RawData, server.Configuration.Tls.Certificates[1].Leaf.RawData);
+        var ecdsa = await OpenSslClient.RunAsync(server, "-tls1_3", "-sigalgs", "ecdsa_secp256r1_sha256");
+        Assert.True(ecdsa.StandardOutput.Contains("Peer signature type: ECDSA"), ecdsa.ToString());
+        var rsa = await OpenSslClient.RunAsync(server, "-tls1_2", "-cipher", "AES128-GCM-SHA256");
+        Assert.True(rsa.StandardOutput.Contains("brisk TLSv1.2 TLS_RSA_WITH_AES_128_GCM_SHA256"), rsa.ToString());
+    }
+
+    [Fact]
     public void Pin_comes_from_the_environment_without_a_pin_file()
     {
         Environment.SetEnvironmentVariable(Pkcs11Module.PinVariable, "4321");

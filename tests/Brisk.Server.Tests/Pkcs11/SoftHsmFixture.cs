@@ -70,7 +70,7 @@ public sealed class SoftHsmFixture : IAsyncLifetime
 
         var pki = TestCertificates.Instance;
         Check(await KeysAsync("import", "--object", "server-rsa", "--key", pki.ServerRsaKey));
-        Check(await KeysAsync("import", "--object", "server-ec", "--key", pki.ServerEcdsaKey));
+        Check(await KeysAsync("import", "--object", "server-ec", "--key", pki.ServerEcdsaKey, "--cert", pki.ServerEcdsaCert));
         Check(await KeysAsync("generate", "--object", "generated-rsa", "--type", "rsa2048", "--self-signed", "localhost", "--out", GeneratedCert));
         Check(await KeysAsync("generate", "--object", "generated-p256", "--type", "p256", "--csr", "localhost", "--out", GeneratedCsr));
         Available = true;
