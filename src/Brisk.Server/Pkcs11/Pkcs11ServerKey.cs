@@ -83,6 +83,7 @@ public sealed partial class Pkcs11ServerKey : IServerPrivateKey, IDisposable
     /// </summary>
     public static Pkcs11ServerKey Open(string modulePath, Pkcs11Uri uri, string pin, int sessionCount)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(sessionCount, 1);
         if (uri.Type is { } type && type != "private")
             throw new ConfigurationException($"type={type}: the server key must be a private key (type=private or no type)");
         if (uri.Object is null && uri.Id is null)
@@ -119,6 +120,8 @@ public sealed partial class Pkcs11ServerKey : IServerPrivateKey, IDisposable
                 case CKK.CKK_RSA:
                 {
                     var attributes = session.GetAttributeValue(handle, [CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]);
+                    if (attributes.Any(a => a.CannotBeRead))
+                        throw new ConfigurationException("the token does not reveal the RSA key's modulus and public exponent (CKA_MODULUS, CKA_PUBLIC_EXPONENT)");
                     byte[] modulus = TrimLeadingZeros(attributes[0].GetValueAsByteArray());
                     byte[] exponent = TrimLeadingZeros(attributes[1].GetValueAsByteArray());
                     if (modulus.Length < 256)
@@ -127,7 +130,8 @@ public sealed partial class Pkcs11ServerKey : IServerPrivateKey, IDisposable
                 }
                 case CKK.CKK_EC:
                 {
-                    byte[] parameters = session.GetAttributeValue(handle, [CKA.CKA_EC_PARAMS])[0].GetValueAsByteArray();
+                    var curve = session.GetAttributeValue(handle, [CKA.CKA_EC_PARAMS])[0];
+                    byte[] parameters = curve.CannotBeRead ? [] : curve.GetValueAsByteArray();
                     var (credentialType, fieldLength) = parameters.AsSpan().SequenceEqual(P256Parameters) ? (CredentialKeyType.EcdsaP256, 32)
                         : parameters.AsSpan().SequenceEqual(P384Parameters) ? (CredentialKeyType.EcdsaP384, 48)
                         : throw new ConfigurationException("the EC key is on a curve other than P-256 or P-384");
