@@ -270,23 +270,24 @@ public static class ProxyHeaderParser
             error = $"v2: header length {length} exceeds the {MaxV2AddressAndTlvLength}-byte limit";
             return ProxyHeaderStatus.Invalid;
         }
+        int addressLength = family switch { 1 => 12, 2 => 36, 3 => 216, _ => 0 };
+        bool isLocal = command == 0;
+        // A PROXY command must carry its addresses: refuse a short block now rather than wait for it.
+        if (!isLocal && length < addressLength)
+        {
+            error = $"v2: length {length} is shorter than the {addressLength}-byte address block";
+            return ProxyHeaderStatus.Invalid;
+        }
         if (reader.Remaining < length)
             return ProxyHeaderStatus.Incomplete;
 
         var block = reader.UnreadSequence.Slice(0, length);
         end = buffer.GetPosition(V2FixedLength + length);
-        int addressLength = family switch { 1 => 12, 2 => 36, 3 => 216, _ => 0 };
-        bool isLocal = command == 0;
         if (length < addressLength)
         {
-            // LOCAL: the family is ignored, so a short block is not an error; PROXY must carry its addresses.
-            if (isLocal)
-            {
-                header = new ProxyHeader(2, isLocal: true, null, null, ReadOnlySequence<byte>.Empty);
-                return ProxyHeaderStatus.Complete;
-            }
-            error = $"v2: length {length} is shorter than the {addressLength}-byte address block";
-            return ProxyHeaderStatus.Invalid;
+            // LOCAL: the family is ignored (§2.2), so a short block is not an error.
+            header = new ProxyHeader(2, isLocal: true, null, null, ReadOnlySequence<byte>.Empty);
+            return ProxyHeaderStatus.Complete;
         }
         var tlvs = block.Slice(addressLength);
         if (!ProxyTlvReader.IsWellFormed(tlvs))
