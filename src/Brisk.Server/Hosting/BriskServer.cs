@@ -142,7 +142,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             var context = new ConnectionContext(tls.Info, active.ClientAddress, active.LocalAddress)
             {
                 ConnectionId = connectionId,
-                AbortClient = transport.Abort,
+                AbortClient = transport.Reset,
             };
             var application = listener.Responder.RunAsync(context, tls.Application, active.Aborted.Token);
             await Task.WhenAll(pump, application).ConfigureAwait(false);
