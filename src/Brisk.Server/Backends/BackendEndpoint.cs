@@ -47,7 +47,12 @@ public sealed record BackendEndpoint(string Host, int Port)
         else
         {
             int colon = rest.LastIndexOf(':');
-            if (colon <= 0 || rest.IndexOf(':') != colon)
+            if (colon < 0)
+            {
+                error = $"'{text}' has no port (tcp://HOST:PORT)";
+                return false;
+            }
+            if (colon == 0 || rest.IndexOf(':') != colon)
             {
                 error = $"'{text}' is not tcp://HOST:PORT (IPv6 literals go in brackets)";
                 return false;
