@@ -54,7 +54,8 @@ public sealed partial class ForwardingResponder : IResponder
             await application.Output.CompleteAsync().ConfigureAwait(false);
             return;
         }
-        LogForwarding(Logger, connection.ConnectionId, backend.ToString(), socket.RemoteEndPoint?.ToString() ?? "-", ProxyProtocol.ToString());
+        if (Logger.IsEnabled(LogLevel.Debug))
+            LogForwarding(Logger, connection.ConnectionId, backend.ToString(), socket.RemoteEndPoint?.ToString() ?? "-", ProxyProtocol.ToString());
         var bridge = new BackendBridge(socket, application, connection, Logger);
         await bridge.RunAsync(cancellationToken).ConfigureAwait(false);
     }
