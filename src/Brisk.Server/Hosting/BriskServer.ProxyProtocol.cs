@@ -18,6 +18,17 @@ public sealed partial class BriskServer
     private async ValueTask<bool> AcceptProxyHeaderAsync(ActiveConnection active, string connectionId, CancellationToken cancellationToken)
     {
         var input = active.Transport.Transport.Input;
+
+        // Nothing will be sent: completing the output lets the transport send its FIN and close at once
+        // (rather than wait for output that never comes).
+        async ValueTask<bool> RejectAsync(string reason)
+        {
+            LogProxyHeaderRejected(_logger, connectionId, reason);
+            await active.Transport.Transport.Output.CompleteAsync().ConfigureAwait(false);
+            await input.CompleteAsync().ConfigureAwait(false);
+            return false;
+        }
+
         while (true)
         {
             ReadResult result;
@@ -27,13 +38,11 @@ public sealed partial class BriskServer
             }
             catch (OperationCanceledException)
             {
-                LogProxyHeaderRejected(_logger, connectionId, "no complete PROXY header within the handshake timeout");
-                return false;
+                return await RejectAsync("no complete PROXY header within the handshake timeout").ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or InvalidOperationException)
             {
-                LogProxyHeaderRejected(_logger, connectionId, $"connection failed before the PROXY header: {ex.Message}");
-                return false;
+                return await RejectAsync($"connection failed before the PROXY header: {ex.Message}").ConfigureAwait(false);
             }
             var buffer = result.Buffer;
             var status = ProxyHeaderParser.TryParse(buffer, out var header, out var end, out var error);
@@ -52,14 +61,12 @@ public sealed partial class BriskServer
             if (status == ProxyHeaderStatus.Invalid)
             {
                 input.AdvanceTo(buffer.Start, buffer.End);
-                LogProxyHeaderRejected(_logger, connectionId, error ?? "malformed PROXY header");
-                return false;
+                return await RejectAsync(error ?? "malformed PROXY header").ConfigureAwait(false);
             }
             input.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted)
             {
-                LogProxyHeaderRejected(_logger, connectionId, "connection closed inside the PROXY header");
-                return false;
+                return await RejectAsync("connection closed inside the PROXY header").ConfigureAwait(false);
             }
         }
     }

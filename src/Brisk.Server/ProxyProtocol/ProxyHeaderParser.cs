@@ -55,7 +55,8 @@ public static class ProxyHeaderParser
         header = default;
         end = buffer.Start;
         error = null;
-        var reader = new SequenceReader<byte>(buffer);
+        // Look for the CRLF only where a valid line can have it, however much the peer sent.
+        var reader = new SequenceReader<byte>(buffer.Length > MaxV1Length ? buffer.Slice(0, MaxV1Length) : buffer);
         if (!reader.TryReadTo(out ReadOnlySequence<byte> lineSequence, "\r\n"u8, advancePastDelimiter: true))
         {
             // §2.1: no CRLF in the first 107 bytes is invalid; before that, what we have must still look like a header.
@@ -97,7 +98,7 @@ public static class ProxyHeaderParser
         if (!TryParseV1Line(line, out var source, out var destination, out error))
             return ProxyHeaderStatus.Invalid;
         header = new ProxyHeader(1, isLocal: false, source, destination, ReadOnlySequence<byte>.Empty);
-        end = reader.Position;
+        end = buffer.GetPosition(lineSequence.Length + 2);
         return ProxyHeaderStatus.Complete;
     }
 
