@@ -98,6 +98,42 @@ public sealed class BackendBridgeTests
     }
 
     [Fact]
+    public async Task A_client_that_does_not_read_stops_the_backend()
+    {
+        // Far more than the kernel's socket buffers and Brisk's pipes together hold.
+        byte[] answer = RandomNumberGenerator.GetBytes(48 * 1024 * 1024);
+        long sent = 0;
+        await using var backend = new FakeBackend(async socket =>
+        {
+            for (int offset = 0; offset < answer.Length; offset += 64 * 1024)
+            {
+                await socket.SendAsync(answer.AsMemory(offset, 64 * 1024));
+                Interlocked.Add(ref sent, 64 * 1024);
+            }
+            socket.Shutdown(SocketShutdown.Send);
+        });
+        await using var server = await ServerFixture.StartAsync(o => o.Backend = [backend.Url]);
+        using var tcp = new TcpClient();
+        tcp.ReceiveBufferSize = 64 * 1024;
+        await tcp.ConnectAsync(IPAddress.Loopback, server.Port);
+        await using var ssl = await TlsClient.AuthenticateAsync(tcp);
+
+        // Read nothing until the backend's progress stalls: with backpressure it cannot send everything.
+        long previous = -1;
+        while (Interlocked.Read(ref sent) != previous)
+        {
+            previous = Interlocked.Read(ref sent);
+            await Task.Delay(1000);
+        }
+        Assert.True(previous < answer.Length, $"the backend sent all {previous} bytes to a client that read nothing");
+
+        // Then everything arrives, intact.
+        byte[] received = await TlsClient.ReadToEndAsync(ssl);
+        await backend.Completion;
+        Assert.Equal(SHA256.HashData(answer), SHA256.HashData(received));
+    }
+
+    [Fact]
     public async Task Backend_reset_resets_the_client_connection()
     {
         var requestSeen = new TaskCompletionSource();
