@@ -102,14 +102,14 @@ public sealed partial class ForwardingResponder : IResponder
         var tls = ProxyProtocol == OutgoingProxyProtocol.V2 ? DescribeTls(connection.Tls) : null;
         int length = ProxyProtocol == OutgoingProxyProtocol.V1
             ? ProxyHeaderWriter.MaxV1Length
-            : ProxyHeaderWriter.GetV2Length(connection.ClientAddress, connection.LocalAddress, tls);
+            : ProxyHeaderWriter.GetV2Length(connection.ClientAddress, connection.LocalAddress, tls, crc32c: true);
         // Owned here for the one send; the header is sent whole before any client data (§2.1: "at once").
         byte[] header = ArrayPool<byte>.Shared.Rent(length);
         try
         {
             int written = ProxyProtocol == OutgoingProxyProtocol.V1
                 ? ProxyHeaderWriter.WriteV1(header, connection.ClientAddress, connection.LocalAddress)
-                : ProxyHeaderWriter.WriteV2(header, connection.ClientAddress, connection.LocalAddress, tls);
+                : ProxyHeaderWriter.WriteV2(header, connection.ClientAddress, connection.LocalAddress, tls, crc32c: true);
             var remaining = header.AsMemory(0, written);
             while (!remaining.IsEmpty)
                 remaining = remaining[await socket.SendAsync(remaining, SocketFlags.None, cancellationToken).ConfigureAwait(false)..];

@@ -192,6 +192,37 @@ public static class ProxyHeaderParser
         return IPAddress.TryParse(chars[..text.Length], out address!) && address.AddressFamily == AddressFamily.InterNetworkV6;
     }
 
+    /// <summary>
+    /// §2.2.3: a receiver that supports PP2_TYPE_CRC32C must check it and treat a mismatch as an invalid
+    /// connection. The TLV must be 4 bytes and appear once.
+    /// </summary>
+    private static bool VerifyCrc32c(ReadOnlySequence<byte> header, ReadOnlySequence<byte> tlvs, out string? error)
+    {
+        error = null;
+        var reader = new ProxyTlvReader(tlvs);
+        bool seen = false;
+        while (reader.TryRead(out var tlv, out _))
+        {
+            if (tlv.Type != ProxyTlvType.Crc32c)
+                continue;
+            if (seen || tlv.Value.Length != 4)
+            {
+                error = "v2: malformed PP2_TYPE_CRC32C";
+                return false;
+            }
+            seen = true;
+            Span<byte> stored = stackalloc byte[4];
+            tlv.Value.CopyTo(stored);
+            long offset = header.Slice(0, tlv.Value.Start).Length;
+            if (ProxyCrc32c.Compute(header, offset) != BinaryPrimitives.ReadUInt32BigEndian(stored))
+            {
+                error = "v2: CRC32C mismatch";
+                return false;
+            }
+        }
+        return true;
+    }
+
     /// <summary>Splits at every <paramref name="separator"/>; returns the field count, or -1 when there are more than <paramref name="fields"/> holds.</summary>
     private static int Split(ReadOnlySpan<byte> text, Span<Range> fields, byte separator)
     {
@@ -296,6 +327,8 @@ public static class ProxyHeaderParser
             error = "v2: a TLV runs past the end of the header";
             return ProxyHeaderStatus.Invalid;
         }
+        if (!VerifyCrc32c(buffer.Slice(0, V2FixedLength + length), tlvs, out error))
+            return ProxyHeaderStatus.Invalid;
 
         IPEndPoint? source = null, destination = null;
         // Only TCP over IPv4/IPv6 names endpoints we can use; LOCAL, UNSPEC, UNIX and DGRAM keep the socket's (§2.2).

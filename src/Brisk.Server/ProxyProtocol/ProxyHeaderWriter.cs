@@ -38,20 +38,20 @@ public static class ProxyHeaderWriter
     }
 
     /// <summary>The exact size of the v2 header <see cref="WriteV2"/> writes for these arguments.</summary>
-    public static int GetV2Length(IPEndPoint? source, IPEndPoint? target, ProxyTlsInfo? tls)
+    public static int GetV2Length(IPEndPoint? source, IPEndPoint? target, ProxyTlsInfo? tls, bool crc32c = false)
     {
         int addressLength = TryNormalize(source, target, out var src, out _) ? (src.AddressFamily == AddressFamily.InterNetwork ? 12 : 36) : 0;
-        return ProxyHeaderParser.V2FixedLength + addressLength + GetTlvLength(tls);
+        return ProxyHeaderParser.V2FixedLength + addressLength + GetTlvLength(tls) + (crc32c ? 7 : 0);
     }
 
     /// <summary>
     /// v2 (§2.2): signature, version 2 + PROXY, TCP over IPv4/IPv6 (or UNSPEC when an address is unknown),
-    /// the addresses, then PP2_TYPE_ALPN, PP2_TYPE_AUTHORITY and PP2_TYPE_SSL with its sub-TLVs.
-    /// Returns the bytes written.
+    /// the addresses, then PP2_TYPE_ALPN, PP2_TYPE_AUTHORITY and PP2_TYPE_SSL with its sub-TLVs, and, when
+    /// <paramref name="crc32c"/>, PP2_TYPE_CRC32C over the whole header (§2.2.3). Returns the bytes written.
     /// </summary>
-    public static int WriteV2(Span<byte> destination, IPEndPoint? source, IPEndPoint? target, ProxyTlsInfo? tls)
+    public static int WriteV2(Span<byte> destination, IPEndPoint? source, IPEndPoint? target, ProxyTlsInfo? tls, bool crc32c = false)
     {
-        int total = GetV2Length(source, target, tls);
+        int total = GetV2Length(source, target, tls, crc32c);
         if (total - ProxyHeaderParser.V2FixedLength > ushort.MaxValue)
             throw new ArgumentException("PROXY v2 header exceeds 65535 bytes", nameof(tls));
         var span = destination[..total];
@@ -96,6 +96,15 @@ public static class ProxyHeaderWriter
             offset += WriteTlv(span[offset..], ProxyTlvType.SslCipher, tls.Cipher);
             if (tls.ClientCommonName is { Length: > 0 } cn)
                 offset += WriteTlv(span[offset..], ProxyTlvType.SslCommonName, cn);
+        }
+        if (crc32c)
+        {
+            // The checksum is computed with its own field zeroed, then written in network byte order.
+            span[offset] = ProxyTlvType.Crc32c;
+            BinaryPrimitives.WriteUInt16BigEndian(span[(offset + 1)..], 4);
+            span.Slice(offset + 3, 4).Clear();
+            BinaryPrimitives.WriteUInt32BigEndian(span[(offset + 3)..], ProxyCrc32c.Compute(span[..total]));
+            offset += 7;
         }
         return offset;
     }

@@ -239,6 +239,11 @@ public sealed class BackendBridgeTests
         Assert.Equal(clientEndpoint.Port, header[24] << 8 | header[25]);
         Assert.Equal(server.Port, header[26] << 8 | header[27]);
 
+        // The whole header parses, its PP2_TYPE_CRC32C included (a wrong checksum would make it Invalid).
+        Assert.Equal(ProxyHeaderStatus.Complete, ProxyHeaderParser.TryParse(new ReadOnlySequence<byte>(header), out _, out var end, out var parseError));
+        Assert.Null(parseError);
+        Assert.Equal(header.Length, new ReadOnlySequence<byte>(header).Slice(0, end).Length);
+
         // TLVs compared with what the client itself negotiated.
         var tlvs = new Dictionary<byte, byte[]>();
         var reader = new ProxyTlvReader(new ReadOnlySequence<byte>(header[28..]));
@@ -247,6 +252,7 @@ public sealed class BackendBridgeTests
             Assert.False(malformed);
             tlvs[tlv.Type] = tlv.Value.ToArray();
         }
+        Assert.Equal(4, tlvs[ProxyTlvType.Crc32c].Length);
         Assert.Equal("http/1.1", Encoding.ASCII.GetString(tlvs[ProxyTlvType.Alpn]));
         Assert.Equal("localhost", Encoding.ASCII.GetString(tlvs[ProxyTlvType.Authority]));
         byte[] ssl2 = tlvs[ProxyTlvType.Ssl];

@@ -329,3 +329,46 @@ public sealed class ProxyHeaderCodecTests
         }
     }
 }
+
+/// <summary>PP2_TYPE_CRC32C (proxy-protocol.txt §2.2.3): the CRC against its standard check value, written and verified.</summary>
+public sealed class ProxyCrc32cTests
+{
+    [Fact]
+    public void Crc32c_check_value()
+    {
+        // The CRC-32C (Castagnoli) check value: CRC of the nine ASCII digits "123456789" (RFC 3720 §B.4 family, iSCSI).
+        Assert.Equal(0xE3069283u, ProxyCrc32c.Compute("123456789"u8));
+        Assert.Equal(0xE3069283u, ProxyCrc32c.Compute(new System.Buffers.ReadOnlySequence<byte>("123456789"u8.ToArray())));
+        // RFC 3720 §B.4: 32 bytes of zeros.
+        Assert.Equal(0x8A9136AAu, ProxyCrc32c.Compute(new byte[32]));
+    }
+
+    [Fact]
+    public void Written_checksum_verifies_and_any_flipped_bit_is_refused()
+    {
+        var source = new System.Net.IPEndPoint(System.Net.IPAddress.Parse("203.0.113.7"), 4242);
+        var target = new System.Net.IPEndPoint(System.Net.IPAddress.Parse("192.0.2.10"), 443);
+        var tls = new ProxyTlsInfo("h2", "api.example.com", "TLSv1.3", "TLS_AES_128_GCM_SHA256", null, false, false);
+        var header = new byte[ProxyHeaderWriter.GetV2Length(source, target, tls, crc32c: true)];
+        Assert.Equal(header.Length, ProxyHeaderWriter.WriteV2(header, source, target, tls, crc32c: true));
+        Assert.Equal(ProxyHeaderStatus.Complete, ProxyHeaderParser.TryParse(new System.Buffers.ReadOnlySequence<byte>(header), out var parsed, out _, out _));
+        Assert.Equal(source, parsed.Source);
+        // Flip a bit in the addresses, a TLV and the checksum itself: each is caught (length and signature bytes left alone).
+        foreach (int index in new[] { 17, 31, header.Length - 1 })
+        {
+            var corrupt = (byte[])header.Clone();
+            corrupt[index] ^= 0x01;
+            Assert.Equal(ProxyHeaderStatus.Invalid, ProxyHeaderParser.TryParse(new System.Buffers.ReadOnlySequence<byte>(corrupt), out _, out _, out var error));
+            Assert.Contains("CRC32C", error);
+        }
+    }
+
+    [Fact]
+    public void Malformed_checksum_tlv_is_refused()
+    {
+        // PROXY UNSPEC with a 3-byte CRC32C TLV.
+        byte[] bytes = Convert.FromHexString("0D0A0D0A000D0A515549540A" + "2100" + "0006" + "030003000000");
+        Assert.Equal(ProxyHeaderStatus.Invalid, ProxyHeaderParser.TryParse(new System.Buffers.ReadOnlySequence<byte>(bytes), out _, out _, out var error));
+        Assert.Contains("CRC32C", error);
+    }
+}
