@@ -15,8 +15,17 @@ public sealed class ServerConfiguration
 {
     public required IReadOnlyList<IPEndPoint> Endpoints { get; init; }
 
-    /// <summary>The listeners, in the order of <see cref="Endpoints"/>: each with its responder (the global one or a backend) and PROXY settings.</summary>
-    public required IReadOnlyList<ListenerConfiguration> Listeners { get; init; }
+    /// <summary>
+    /// The listeners, in the order of <see cref="Endpoints"/>: each with its responder (the global one or a
+    /// backend) and PROXY settings. Unset: every endpoint served by <see cref="Responder"/>.
+    /// </summary>
+    public IReadOnlyList<ListenerConfiguration> Listeners
+    {
+        get => _listeners ??= Endpoints.Select(e => new ListenerConfiguration(e, Responder, AcceptProxyProtocol: false)).ToList();
+        init => _listeners = value;
+    }
+
+    private IReadOnlyList<ListenerConfiguration>? _listeners;
 
     public required TlsServerOptions Tls { get; init; }
 
