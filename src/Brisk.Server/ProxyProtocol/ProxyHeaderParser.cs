@@ -201,6 +201,7 @@ public static class ProxyHeaderParser
         error = null;
         var reader = new ProxyTlvReader(tlvs);
         bool seen = false;
+        Span<byte> stored = stackalloc byte[4];
         while (reader.TryRead(out var tlv, out _))
         {
             if (tlv.Type != ProxyTlvType.Crc32c)
@@ -211,7 +212,6 @@ public static class ProxyHeaderParser
                 return false;
             }
             seen = true;
-            Span<byte> stored = stackalloc byte[4];
             tlv.Value.CopyTo(stored);
             long offset = header.Slice(0, tlv.Value.Start).Length;
             if (ProxyCrc32c.Compute(header, offset) != BinaryPrimitives.ReadUInt32BigEndian(stored))
