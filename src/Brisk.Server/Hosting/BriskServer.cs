@@ -83,18 +83,20 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             }
             _listeners.Add(socket);
         }
-        foreach (var listener in _listeners)
+        AttachBackendLoggers();
+        for (int i = 0; i < _listeners.Count; i++)
         {
+            var listener = _listeners[i];
             var bound = (IPEndPoint)listener.LocalEndPoint!;
             LogListening(_logger, bound.ToString());
             // The documented start signal that scripts and tests wait for.
             Console.WriteLine($"listening on {bound}");
-            _acceptLoops.Add(AcceptLoopAsync(listener));
+            _acceptLoops.Add(AcceptLoopAsync(listener, _configuration.Listeners[i]));
         }
         return Task.CompletedTask;
     }
 
-    private async Task AcceptLoopAsync(Socket listener)
+    private async Task AcceptLoopAsync(Socket listener, ListenerConfiguration listenerConfiguration)
     {
         while (!_stopping.IsCancellationRequested)
         {
@@ -120,22 +122,27 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             var active = new ActiveConnection(connection);
             _connections[id] = active;
             connection.Start();
-            active.Task = Task.Run(() => HandleConnectionAsync(id, active));
+            active.Task = Task.Run(() => HandleConnectionAsync(id, active, listenerConfiguration));
         }
     }
 
-    private async Task HandleConnectionAsync(long id, ActiveConnection active)
+    private async Task HandleConnectionAsync(long id, ActiveConnection active, ListenerConfiguration listener)
     {
         var transport = active.Transport;
         string connectionId = $"conn-{id} {active.ClientAddress}";
         try
         {
-            await using var tls = new TlsServerConnection(_configuration.Tls, transport.Transport, _logger, connectionId);
             bool established;
-            using (var handshakeTimeout = new CancellationTokenSource(_configuration.HandshakeTimeout))
+            using var handshakeTimeout = new CancellationTokenSource(_configuration.HandshakeTimeout);
+            // The PROXY header from a load balancer comes before TLS, within the same timeout (BriskServer.ProxyProtocol.cs).
+            if (listener.AcceptProxyProtocol)
             {
-                established = await tls.HandshakeAsync(handshakeTimeout.Token).ConfigureAwait(false);
+                if (!await AcceptProxyHeaderAsync(active, connectionId, handshakeTimeout.Token).ConfigureAwait(false))
+                    return;
+                connectionId = $"conn-{id} {active.ClientAddress}";
             }
+            await using var tls = new TlsServerConnection(_configuration.Tls, transport.Transport, _logger, connectionId);
+            established = await tls.HandshakeAsync(handshakeTimeout.Token).ConfigureAwait(false);
             if (!established)
                 return;
             active.Established = true;
@@ -143,8 +150,12 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
                 tls.Info.Group?.ToString() ?? "rsa", tls.Info.ServerName ?? "-", tls.Info.ApplicationProtocol ?? "-",
                 tls.Info.ClientIdentity is { } client ? $"{client.Subject} sha256={client.Sha256Thumbprint} san=[{string.Join(",", client.SubjectAlternativeNames)}]" : "-");
             var pump = tls.RunAsync(active.Aborted.Token);
-            var context = new ConnectionContext(tls.Info, active.ClientAddress, transport.LocalEndPoint);
-            var application = _configuration.Responder.RunAsync(context, tls.Application, active.Aborted.Token);
+            var context = new ConnectionContext(tls.Info, active.ClientAddress, active.LocalAddress)
+            {
+                ConnectionId = connectionId,
+                AbortClient = transport.Reset,
+            };
+            var application = listener.Responder.RunAsync(context, tls.Application, active.Aborted.Token);
             await Task.WhenAll(pump, application).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -199,6 +210,9 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
 
         /// <summary>The client's address for logs, limits and the application: the socket peer unless a PROXY header says otherwise.</summary>
         public IPEndPoint? ClientAddress { get; set; } = transport.RemoteEndPoint;
+
+        /// <summary>The address the client connected to: the socket's local endpoint unless a PROXY header names the original destination.</summary>
+        public IPEndPoint? LocalAddress { get; set; } = transport.LocalEndPoint;
         public CancellationTokenSource Aborted { get; } = new();
         public Task? Task { get; set; }
         public bool Established { get; set; }

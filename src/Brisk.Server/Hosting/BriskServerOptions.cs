@@ -84,6 +84,26 @@ public sealed class BriskServerOptions
 
     /// <summary>Socket listen backlog.</summary>
     public int Backlog { get; set; } = 1024;
+
+    // --- Backends and PROXY protocol (README "Brisk in front of a service") ---
+
+    /// <summary>tcp://HOST:PORT backends: one for every Listen endpoint, or one per Listen endpoint in the same order.</summary>
+    public List<string> Backend { get; set; } = [];
+
+    /// <summary>Routes for the Listen endpoints' backends, first match wins: sni=NAME=tcp://HOST:PORT, alpn=PROTOCOL=tcp://HOST:PORT.</summary>
+    public List<string> Route { get; set; } = [];
+
+    /// <summary>off | v1 | v2: a PROXY protocol header (v2 with TLS TLVs) before the data sent to each backend.</summary>
+    public string ProxyProtocol { get; set; } = "off";
+
+    /// <summary>off | on: each connection starts with a PROXY header (v1 or v2) from a trusted load balancer.</summary>
+    public string AcceptProxyProtocol { get; set; } = "off";
+
+    /// <summary>A backend that has not accepted the connection by then counts as down (the client's connection is closed).</summary>
+    public string BackendConnectTimeout { get; set; } = "5s";
+
+    /// <summary>Listeners with their own backend, routes and PROXY settings (appsettings.json), besides Listen.</summary>
+    public List<ListenerOptions> Listeners { get; set; } = [];
 }
 
 public sealed class CertificateFiles

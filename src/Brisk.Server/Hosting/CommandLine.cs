@@ -28,6 +28,16 @@ public static class CommandLine
         ["--pkcs11-module"] = "Pkcs11Module",
         ["--pkcs11-pin-file"] = "Pkcs11PinFile",
         ["--pkcs11-sessions"] = "Pkcs11Sessions",
+        ["--proxy-protocol"] = "ProxyProtocol",
+        ["--accept-proxy-protocol"] = "AcceptProxyProtocol",
+        ["--backend-connect-timeout"] = "BackendConnectTimeout",
+    };
+
+    /// <summary>Repeatable flags that become indexed keys (Backend:0, Backend:1, ...).</summary>
+    private static readonly Dictionary<string, string> Repeatable = new(StringComparer.Ordinal)
+    {
+        ["--backend"] = "Backend",
+        ["--route"] = "Route",
     };
 
     public const string Usage = """
@@ -56,6 +66,15 @@ public static class CommandLine
           --ticket-key-file FILE      shared ticket keys, one hex/base64 key per line, newest
                                       first (default: in-memory keys rotated hourly)
           --session-cache-size N      TLS 1.2 session-ID cache entries (default 20000; 0: off)
+        Brisk in front of a service:
+          --backend tcp://HOST:PORT   forward the decrypted stream there instead of --responder
+                                      (repeatable: one for all --listen, or one per --listen)
+          --route KIND=NAME=URL       sni=api.example.com=tcp://... or alpn=h2=tcp://...
+                                      (repeatable, first match wins; default: --backend)
+          --proxy-protocol MODE       off (default) | v1 | v2: PROXY header to the backend
+          --accept-proxy-protocol M   off (default) | on: expect a PROXY v1/v2 header from a
+                                      load balancer before the handshake
+          --backend-connect-timeout SPAN  backend connect bound (default 5s)
         Key tool:
           keygen --batch N --bits B --out DIR   a Fiat key family: one modulus, N small exponents,
                                                 N self-signed certificates for localhost
@@ -77,6 +96,7 @@ public static class CommandLine
         error = null;
         helpRequested = false;
         int listenCount = 0, certCount = 0, keyCount = 0;
+        var repeatedCounts = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < args.Count; i++)
         {
             string flag = args[i];
@@ -97,7 +117,7 @@ public static class CommandLine
                 error = $"unexpected argument '{args[i]}' (see --help)";
                 return false;
             }
-            if (flag is not ("--listen" or "--cert" or "--key") && !SingleValued.ContainsKey(flag))
+            if (flag is not ("--listen" or "--cert" or "--key") && !SingleValued.ContainsKey(flag) && !Repeatable.ContainsKey(flag))
             {
                 error = $"unknown option {flag} (see --help)";
                 return false;
@@ -122,6 +142,10 @@ public static class CommandLine
                     break;
                 case "--key":
                     settings[$"Certificates:{keyCount++}:Key"] = value;
+                    break;
+                case var _ when Repeatable.TryGetValue(flag, out var repeatedKey):
+                    repeatedCounts[repeatedKey] = repeatedCounts.GetValueOrDefault(repeatedKey) + 1;
+                    settings[$"{repeatedKey}:{repeatedCounts[repeatedKey] - 1}"] = value;
                     break;
                 default:
                     if (!SingleValued.TryGetValue(flag, out var key))

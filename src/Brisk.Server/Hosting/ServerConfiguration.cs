@@ -15,6 +15,18 @@ public sealed class ServerConfiguration
 {
     public required IReadOnlyList<IPEndPoint> Endpoints { get; init; }
 
+    /// <summary>
+    /// The listeners, in the order of <see cref="Endpoints"/>: each with its responder (the global one or a
+    /// backend) and PROXY settings. Unset: every endpoint served by <see cref="Responder"/>.
+    /// </summary>
+    public IReadOnlyList<ListenerConfiguration> Listeners
+    {
+        get => _listeners ??= Endpoints.Select(e => new ListenerConfiguration(e, Responder, AcceptProxyProtocol: false)).ToList();
+        init => _listeners = value;
+    }
+
+    private IReadOnlyList<ListenerConfiguration>? _listeners;
+
     public required TlsServerOptions Tls { get; init; }
 
     public required IResponder Responder { get; init; }
@@ -37,9 +49,6 @@ public sealed class ServerConfiguration
     /// </summary>
     public static ServerConfiguration Build(BriskServerOptions options)
     {
-        var endpoints = (options.Listen.Count == 0 ? ["127.0.0.1:8443"] : options.Listen)
-            .Select(ParseEndpoint).ToList();
-
         var rsaEngine = CreateRsaEngine(options);
 
         IAeadProvider recordCrypto = options.RecordCrypto.ToLowerInvariant() switch
@@ -127,9 +136,13 @@ public sealed class ServerConfiguration
             "echo" => new EchoResponder(),
             var other => throw new ConfigurationException($"Responder: unknown responder '{other}' (http, echo)"),
         };
+        var listeners = ListenerSetup.Build(options, responder);
+        var routedAlpn = ListenerSetup.RoutedApplicationProtocols(listeners).ToList();
         var alpn = string.IsNullOrWhiteSpace(options.Alpn)
-            ? (responder is HttpResponder ? ["http/1.1"] : [])
+            ? (listeners.Any(l => l.Responder is HttpResponder) ? ["http/1.1"] : new List<string>()).Union(routedAlpn).ToList()
             : options.Alpn.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        foreach (var protocol in routedAlpn.Where(p => !alpn.Contains(p)))
+            throw new ConfigurationException($"Alpn: a route selects on ALPN '{protocol}', which is not offered (add it to Alpn)");
 
         var (ticketKeys, sessionCache, ticketLifetime) = BuildResumption(options, recordCrypto);
         if (options.TicketCount is < 0 or > 10)
@@ -137,7 +150,8 @@ public sealed class ServerConfiguration
 
         return new ServerConfiguration
         {
-            Endpoints = endpoints,
+            Endpoints = listeners.Select(l => l.Endpoint).ToList(),
+            Listeners = listeners,
             Responder = responder,
             HandshakeTimeout = ParseDuration("HandshakeTimeout", options.HandshakeTimeout),
             DrainTimeout = ParseDuration("DrainTimeout", options.DrainTimeout),
@@ -227,10 +241,10 @@ public sealed class ServerConfiguration
             ?? throw new ConfigurationException($"RsaEngine: the {name} engine is not available on this machine (CPU features or native library missing)");
     }
 
-    private static IPEndPoint ParseEndpoint(string text)
+    internal static IPEndPoint ParseEndpoint(string key, string text)
     {
         if (!IPEndPoint.TryParse(text, out var endpoint) || endpoint.Port is < 0 or > 65535 || !text.Contains(':'))
-            throw new ConfigurationException($"Listen: '{text}' is not IP:PORT");
+            throw new ConfigurationException($"{key}: '{text}' is not IP:PORT");
         return endpoint;
     }
 

@@ -26,6 +26,7 @@ internal sealed class SocketConnection : IAsyncDisposable
     private Task? _receiveTask;
     private Task? _sendTask;
     private int _disposed;
+    private bool _finSent;
 
     public SocketConnection(Socket socket, PipeOptions inputOptions, PipeOptions outputOptions)
     {
@@ -62,6 +63,30 @@ internal sealed class SocketConnection : IAsyncDisposable
         try { _closed.Cancel(); } catch (ObjectDisposedException) { }
         try { _socket.Shutdown(SocketShutdown.Both); } catch { /* already gone */ }
         _socket.Close(0);
+    }
+
+    /// <summary>
+    /// Closes with a TCP reset and no FIN before it (linger 0): the peer learns the connection failed rather
+    /// than ended, e.g. to pass on a backend's reset.
+    /// </summary>
+    public void Reset(string reason)
+    {
+        SetCloseReason(reason);
+        try { _socket.LingerState = new LingerOption(true, 0); } catch (Exception ex) when (ex is SocketException or ObjectDisposedException) { }
+        _socket.Close(0);
+        try { _closed.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>
+    /// Everything was written and the FIN is queued behind it: stop receiving and close without linger 0, so
+    /// the kernel still delivers what sits in the socket's send buffer (a reset would discard it, truncating
+    /// e.g. a large response the peer has not read yet).
+    /// </summary>
+    private void CloseGracefully()
+    {
+        SetCloseReason("closed");
+        try { _closed.Cancel(); } catch (ObjectDisposedException) { }
+        _socket.Close();
     }
 
     private void SetCloseReason(string reason) => Interlocked.CompareExchange(ref _closeReason, reason, null);
@@ -136,7 +161,13 @@ internal sealed class SocketConnection : IAsyncDisposable
                     break;
             }
             // The protocol side finished writing: half-close so the peer sees EOF after the last record.
-            try { _socket.Shutdown(SocketShutdown.Send); } catch (SocketException) { } catch (ObjectDisposedException) { }
+            try
+            {
+                _socket.Shutdown(SocketShutdown.Send);
+                Volatile.Write(ref _finSent, true);
+            }
+            catch (SocketException) { }
+            catch (ObjectDisposedException) { }
             await reader.CompleteAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
@@ -166,7 +197,10 @@ internal sealed class SocketConnection : IAsyncDisposable
             return;
         // Let the send loop flush what the protocol wrote (e.g. a final alert), bounded, then close.
         await WaitBoundedAsync(_sendTask, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-        Abort("closed");
+        if (Volatile.Read(ref _finSent))
+            CloseGracefully();
+        else
+            Abort("closed");
         if (_receiveTask is not null)
             await _receiveTask.ConfigureAwait(false);
         await WaitBoundedAsync(_sendTask, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
