@@ -31,11 +31,6 @@ public static class Program
         // Order: appsettings.json < BRISK_* environment < command line.
         builder.Configuration.AddEnvironmentVariables("BRISK_");
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-        });
 
         var options = new BriskServerOptions();
         ServerConfiguration configuration;
@@ -50,6 +45,8 @@ public static class Program
             return 2;
         }
 
+        // Log format, systemd, metrics endpoint (docs/OPERATIONS.md).
+        Observability.Configure(builder, configuration);
         builder.Services.AddSingleton(configuration);
         builder.Services.AddSingleton<BriskServer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BriskServer>());

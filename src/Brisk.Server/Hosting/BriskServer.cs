@@ -53,6 +53,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             string engine = certificate.Key is RsaServerKey rsa ? $" rsa-engine {rsa.Engine.Name}" : "";
             Console.WriteLine($"certificate {certificate.KeyType} sha256 fingerprint {certificate.Sha256Fingerprint}{engine}");
         }
+        StartOperations();
 
         foreach (var endpoint in _configuration.Endpoints)
         {
@@ -103,9 +104,11 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
                 await Task.Delay(10).ConfigureAwait(false);
                 continue;
             }
+            if (!TryAdmitConnection(socket))
+                continue;
             socket.NoDelay = true;
             long id = Interlocked.Increment(ref _nextConnectionId);
-            var connection = new SocketConnection(socket, InputOptions, OutputOptions);
+            var connection = new SocketConnection(socket, InputOptions, OutputOptions, _metrics);
             var active = new ActiveConnection(connection);
             _connections[id] = active;
             connection.Start();
@@ -120,10 +123,16 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         try
         {
             await using var tls = new TlsServerConnection(_configuration.Tls, transport.Transport, _logger, connectionId);
+            active.Tls = tls;
             bool established;
             using (var handshakeTimeout = new CancellationTokenSource(_configuration.HandshakeTimeout))
             {
+                // Limits (BriskServer.Operations.cs) run here, after any PROXY header: they see the real client address.
+                using var admission = await AdmitHandshakeAsync(active, connectionId, handshakeTimeout.Token).ConfigureAwait(false);
+                if (!admission.Admitted)
+                    return;
                 established = await tls.HandshakeAsync(handshakeTimeout.Token).ConfigureAwait(false);
+                RecordHandshake(active, tls, connectionId, established, handshakeTimeout.IsCancellationRequested, admission.StartTimestamp);
             }
             if (!established)
                 return;
@@ -145,6 +154,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         {
             await transport.DisposeAsync().ConfigureAwait(false);
             _connections.TryRemove(id, out _);
+            OnConnectionClosed(active);
             LogClosed(_logger, connectionId, transport.CloseReason ?? "closed");
         }
     }
@@ -170,6 +180,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             }
             await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None)).ConfigureAwait(false);
         }
+        await StopOperationsAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -177,6 +188,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         if (!_stopping.IsCancellationRequested)
             await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _stopping.Dispose();
+        _metrics.Dispose();
     }
 
     private sealed class ActiveConnection(SocketConnection transport)
@@ -188,6 +200,13 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         public CancellationTokenSource Aborted { get; } = new();
         public Task? Task { get; set; }
         public bool Established { get; set; }
+
+        // For limits, metrics and the access log (BriskServer.Operations.cs).
+        public long StartTimestamp { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+        public TlsServerConnection? Tls { get; set; }
+        public string? HandshakeResult { get; set; }
+        public string? CloseReason { get; set; }
+        public long IdleCloseStarted { get; set; }
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "listening on {Endpoint}")]

@@ -25,6 +25,14 @@ public static class CommandLine
         ["--tickets"] = "Tickets",
         ["--ticket-key-file"] = "TicketKeyFile",
         ["--session-cache-size"] = "SessionCacheSize",
+        ["--max-connections"] = "MaxConnections",
+        ["--max-handshakes"] = "MaxHandshakes",
+        ["--idle-timeout"] = "IdleTimeout",
+        ["--handshake-rate-limit"] = "HandshakeRateLimit",
+        ["--handshake-rate-burst"] = "HandshakeRateBurst",
+        ["--metrics"] = "Metrics",
+        ["--log-format"] = "LogFormat",
+        ["--access-log"] = "AccessLog",
     };
 
     public const string Usage = """
@@ -48,6 +56,16 @@ public static class CommandLine
           --ticket-key-file FILE      shared ticket keys, one hex/base64 key per line, newest
                                       first (default: in-memory keys rotated hourly)
           --session-cache-size N      TLS 1.2 session-ID cache entries (default 20000; 0: off)
+        Limits and operations (docs/OPERATIONS.md):
+          --max-connections N         open connections at most; more are reset at accept (default 0: no limit)
+          --max-handshakes N          concurrent handshakes at most; more wait for a slot within their
+                                      handshake timeout (default 0: no limit)
+          --idle-timeout SPAN         close (close_notify) connections idle both ways this long (default 5m; off)
+          --handshake-rate-limit N/s  handshakes per second per client address (IPv6: per /64), token bucket
+          --handshake-rate-burst N    the bucket size (default: N of the rate)
+          --metrics IP:PORT           serve Prometheus metrics at http://IP:PORT/metrics
+          --log-format simple|json    console log format (default simple)
+          --access-log FILE|stdout    one JSON line per connection
         Key tool:
           keygen --batch N --bits B --out DIR   a Fiat key family: one modulus, N small exponents,
                                                 N self-signed certificates for localhost

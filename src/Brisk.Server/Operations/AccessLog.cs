@@ -1,0 +1,158 @@
+using System.Buffers;
+using System.Net;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace Brisk.Server.Operations;
+
+/// <summary>One finished connection, as the access log records it.</summary>
+internal sealed record AccessLogEntry(
+    DateTimeOffset Closed,
+    IPEndPoint? Client,
+    IPEndPoint? Listener,
+    string? ServerName,
+    string? ApplicationProtocol,
+    string Version,
+    string Suite,
+    string Group,
+    bool Resumed,
+    string? ClientCertificateSubject,
+    long BytesIn,
+    long BytesOut,
+    double DurationMs,
+    string Handshake,
+    string CloseReason);
+
+/// <summary>
+/// The optional access log: one JSON object per line per connection (format in docs/OPERATIONS.md, "Access log").
+/// Connections hand their entry to a bounded channel and never wait: when the writer falls behind (a slow disk)
+/// the entry is dropped and counted (brisk.server.access_log.dropped), so logging can never stall a connection.
+/// A single background task formats and writes, flushing whenever the channel runs empty.
+/// </summary>
+internal sealed class AccessLog : IAsyncDisposable
+{
+    public const int Capacity = 16 * 1024;
+
+    private readonly Channel<AccessLogEntry> _channel = Channel.CreateBounded<AccessLogEntry>(new BoundedChannelOptions(Capacity)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails at once instead of waiting: the entry is dropped
+    });
+    private readonly Stream _output;
+    private readonly bool _ownsOutput;
+    private readonly ServerMetrics _metrics;
+    private readonly Task _writer;
+    private long _dropped;
+
+    private AccessLog(Stream output, bool ownsOutput, ServerMetrics metrics)
+    {
+        _output = output;
+        _ownsOutput = ownsOutput;
+        _metrics = metrics;
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>Entries dropped because the channel was full.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Opens the log: "stdout" or a file path (appended to, created when missing).</summary>
+    public static AccessLog Open(string target, ServerMetrics metrics)
+    {
+        if (string.Equals(target, "stdout", StringComparison.OrdinalIgnoreCase) || target == "-")
+            return new AccessLog(Console.OpenStandardOutput(), ownsOutput: false, metrics);
+        // FileShare.ReadWrite|Delete: logrotate may move or truncate it (copytruncate); O_APPEND keeps writes at the end.
+        var stream = new FileStream(target, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 64 * 1024);
+        return new AccessLog(stream, ownsOutput: true, metrics);
+    }
+
+    /// <summary>Queues an entry; never blocks. Returns false (and counts a drop) when the writer is behind.</summary>
+    public bool TryWrite(AccessLogEntry entry)
+    {
+        if (_channel.Writer.TryWrite(entry))
+            return true;
+        Interlocked.Increment(ref _dropped);
+        _metrics.AccessLogDropped();
+        return false;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        // Relaxed escaping: a log line, never embedded in HTML; subjects keep their '+', '&' and non-ASCII letters readable.
+        using var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        var reader = _channel.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var entry))
+                {
+                    json.Reset(buffer);
+                    Format(json, entry);
+                    json.Flush();
+                    buffer.Write("\n"u8);
+                    if (buffer.WrittenCount >= 32 * 1024)
+                    {
+                        await _output.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
+                        buffer.ResetWrittenCount();
+                    }
+                }
+                if (buffer.WrittenCount > 0)
+                {
+                    await _output.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
+                    buffer.ResetWrittenCount();
+                }
+                await _output.FlushAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or UnauthorizedAccessException)
+        {
+            // The log target went away (disk full, closed stdout): keep serving; later entries are dropped.
+            Console.Error.WriteLine($"brisk: access log stopped: {ex.Message}");
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out _))
+                {
+                    Interlocked.Increment(ref _dropped);
+                    _metrics.AccessLogDropped();
+                }
+            }
+        }
+    }
+
+    internal static void Format(Utf8JsonWriter json, AccessLogEntry entry)
+    {
+        json.WriteStartObject();
+        json.WriteString("time", entry.Closed.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        json.WriteString("client", entry.Client?.Address.ToString());
+        if (entry.Client is { } client)
+            json.WriteNumber("client_port", client.Port);
+        else
+            json.WriteNull("client_port");
+        json.WriteString("listener", entry.Listener?.ToString());
+        json.WriteString("sni", entry.ServerName);
+        json.WriteString("alpn", entry.ApplicationProtocol);
+        json.WriteString("version", entry.Version);
+        json.WriteString("suite", entry.Suite);
+        json.WriteString("group", entry.Group);
+        json.WriteBoolean("resumed", entry.Resumed);
+        json.WriteString("client_cert", entry.ClientCertificateSubject);
+        json.WriteNumber("bytes_in", entry.BytesIn);
+        json.WriteNumber("bytes_out", entry.BytesOut);
+        json.WriteNumber("duration_ms", Math.Round(entry.DurationMs, 3));
+        json.WriteString("handshake", entry.Handshake);
+        json.WriteString("close", entry.CloseReason);
+        json.WriteEndObject();
+    }
+
+    /// <summary>Writes what is queued, then closes the file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+        if (_ownsOutput)
+            await _output.DisposeAsync().ConfigureAwait(false);
+        else
+            await _output.FlushAsync().ConfigureAwait(false);
+    }
+}
