@@ -31,6 +31,9 @@ public sealed partial class BriskServer
 
     private OperationsSettings Operations => _configuration.Operations;
 
+    /// <summary>Handshake slots free now under --max-handshakes (-1: no limit). For tests and diagnostics.</summary>
+    internal int FreeHandshakeSlots => _handshakeSlots?.CurrentCount ?? -1;
+
     private void StartOperations()
     {
         if (Operations.MaxHandshakes > 0)
