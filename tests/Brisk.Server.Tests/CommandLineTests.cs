@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Brisk.Server.Hosting;
 using Brisk.Server.Tests.Infrastructure;
 
 namespace Brisk.Server.Tests;
@@ -24,6 +25,14 @@ public sealed class CommandLineTests
     [InlineData(new[] { "--groups", "ffdhe2048" }, "Groups: unknown group 'ffdhe2048'")]
     [InlineData(new[] { "--tls-versions", "1.0" }, "TlsVersions: 1.0 is insecure and not supported")]
     [InlineData(new[] { "--handshake-timeout", "soon" }, "HandshakeTimeout: 'soon' is not a duration")]
+    [InlineData(new[] { "--max-connections", "-1" }, "MaxConnections: must be 0 (no limit) or positive")]
+    [InlineData(new[] { "--max-handshakes", "many" }, "'MaxHandshakes'")]
+    [InlineData(new[] { "--idle-timeout", "soon" }, "IdleTimeout: 'soon' is not a duration")]
+    [InlineData(new[] { "--handshake-rate-limit", "fast" }, "HandshakeRateLimit: 'fast' is not a positive rate")]
+    [InlineData(new[] { "--handshake-rate-burst", "5" }, "HandshakeRateBurst: set, but HandshakeRateLimit is not")]
+    [InlineData(new[] { "--metrics", "nonsense" }, "Metrics: 'nonsense' is not IP:PORT")]
+    [InlineData(new[] { "--log-format", "xml" }, "LogFormat: 'xml' is not simple or json")]
+    [InlineData(new[] { "--access-log", "/nonexistent/dir/access.log" }, "AccessLog: directory '/nonexistent/dir' does not exist")]
     public async Task Bad_options_give_one_line_and_nonzero_exit(string[] arguments, string expected)
     {
         var result = await RunServerAsync(arguments);
@@ -74,6 +83,39 @@ public sealed class CommandLineTests
         Assert.Equal(0, process.ExitCode);
     }
 
+    [Theory]
+    [InlineData("--max-connections", "100", "MaxConnections")]
+    [InlineData("--max-handshakes", "8", "MaxHandshakes")]
+    [InlineData("--idle-timeout", "2m", "IdleTimeout")]
+    [InlineData("--handshake-rate-limit", "20/s", "HandshakeRateLimit")]
+    [InlineData("--handshake-rate-burst", "40", "HandshakeRateBurst")]
+    [InlineData("--metrics", "127.0.0.1:9464", "Metrics")]
+    [InlineData("--log-format", "json", "LogFormat")]
+    [InlineData("--access-log", "stdout", "AccessLog")]
+    public void Operations_flags_map_to_their_configuration_keys(string flag, string value, string key)
+    {
+        Assert.True(CommandLine.TryParse([flag, value], out var settings, out var error, out _), error);
+        Assert.Equal(value, settings[key]);
+    }
+
+    [Fact]
+    public void Operations_settings_are_validated_into_values()
+    {
+        var settings = OperationsSettings.Build(new BriskServerOptions
+        {
+            MaxConnections = 100, MaxHandshakes = 8, IdleTimeout = "off", HandshakeRateLimit = "20/s",
+            Metrics = "[::1]:9464", LogFormat = "JSON", AccessLog = "stdout",
+        });
+        Assert.Equal(100, settings.MaxConnections);
+        Assert.Equal(8, settings.MaxHandshakes);
+        Assert.Null(settings.IdleTimeout);
+        Assert.Equal(20, settings.HandshakeRatePerSecond);
+        Assert.Equal(20, settings.HandshakeRateBurst); // the burst defaults to one second's worth
+        Assert.Equal(System.Net.IPEndPoint.Parse("[::1]:9464"), settings.MetricsEndpoint);
+        Assert.Equal("json", settings.LogFormat);
+        Assert.Equal(TimeSpan.FromMinutes(5), OperationsSettings.Build(new BriskServerOptions()).IdleTimeout);
+    }
+
     private const string OpenSslClientRequest = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 
     [Fact]
@@ -81,7 +123,8 @@ public sealed class CommandLineTests
     {
         var result = await RunServerAsync("--help");
         Assert.Equal(0, result.ExitCode);
-        foreach (var flag in new[] { "--listen", "--cert", "--key", "--client-auth", "--client-ca", "--responder", "--ciphers", "--groups", "--tls-versions" })
+        foreach (var flag in new[] { "--listen", "--cert", "--key", "--client-auth", "--client-ca", "--responder", "--ciphers", "--groups", "--tls-versions",
+                     "--max-connections", "--max-handshakes", "--idle-timeout", "--handshake-rate-limit", "--handshake-rate-burst", "--metrics", "--log-format", "--access-log" })
             Assert.Contains(flag, result.StandardOutput);
     }
 }
