@@ -38,16 +38,16 @@ internal sealed class AccessLog : IAsyncDisposable
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails at once instead of waiting: the entry is dropped
     });
-    private readonly Stream _output;
-    private readonly bool _ownsOutput;
+    private Stream _output;
+    private readonly string? _path;
     private readonly ServerMetrics _metrics;
     private readonly Task _writer;
     private long _dropped;
 
-    private AccessLog(Stream output, bool ownsOutput, ServerMetrics metrics)
+    private AccessLog(Stream output, string? path, ServerMetrics metrics)
     {
         _output = output;
-        _ownsOutput = ownsOutput;
+        _path = path;
         _metrics = metrics;
         _writer = Task.Run(WriteLoopAsync);
     }
@@ -59,10 +59,29 @@ internal sealed class AccessLog : IAsyncDisposable
     public static AccessLog Open(string target, ServerMetrics metrics)
     {
         if (string.Equals(target, "stdout", StringComparison.OrdinalIgnoreCase) || target == "-")
-            return new AccessLog(Console.OpenStandardOutput(), ownsOutput: false, metrics);
-        // FileShare.ReadWrite|Delete: logrotate may move or truncate it (copytruncate); O_APPEND keeps writes at the end.
-        var stream = new FileStream(target, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 64 * 1024);
-        return new AccessLog(stream, ownsOutput: true, metrics);
+            return new AccessLog(Console.OpenStandardOutput(), path: null, metrics);
+        return new AccessLog(OpenFile(target), target, metrics);
+    }
+
+    // FileShare.ReadWrite|Delete: logrotate may move or truncate the file while it is open.
+    private static FileStream OpenFile(string path) =>
+        new(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+
+    /// <summary>
+    /// Rotation without a signal: before each batch, a file that was moved away (logrotate's default "create")
+    /// or truncated (copytruncate) is reopened at the path, so writes neither follow the old file nor land at an
+    /// old offset past the end of a truncated one. Only this writer appends, so the file at the path is ours
+    /// exactly when it exists and is as long as what we wrote.
+    /// </summary>
+    private void ReopenIfRotated()
+    {
+        if (_path is null)
+            return;
+        var info = new FileInfo(_path);
+        if (info.Exists && info.Length >= _output.Position)
+            return;
+        _output.Dispose();
+        _output = OpenFile(_path);
     }
 
     /// <summary>Queues an entry; never blocks. Returns false (and counts a drop) when the writer is behind.</summary>
@@ -85,6 +104,7 @@ internal sealed class AccessLog : IAsyncDisposable
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
+                ReopenIfRotated();
                 while (reader.TryRead(out var entry))
                 {
                     json.Reset(buffer);
@@ -150,7 +170,7 @@ internal sealed class AccessLog : IAsyncDisposable
     {
         _channel.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
-        if (_ownsOutput)
+        if (_path is not null)
             await _output.DisposeAsync().ConfigureAwait(false);
         else
             await _output.FlushAsync().ConfigureAwait(false);

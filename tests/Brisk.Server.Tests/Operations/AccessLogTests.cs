@@ -91,4 +91,37 @@ public sealed class AccessLogTests
             File.Delete(log);
         }
     }
+
+    [Fact]
+    public async Task A_rotated_file_is_reopened_at_its_path()
+    {
+        string log = Path.Combine(Path.GetTempPath(), $"brisk-rotate-{Guid.NewGuid():N}.log");
+        string rotated = log + ".1";
+        try
+        {
+            await using (var server = await ServerFixture.StartAsync(o => o.AccessLog = log))
+            {
+                var endpoint = new IPEndPoint(IPAddress.Loopback, server.Port);
+                async Task OneConnectionAsync(int expectedLines)
+                {
+                    await using (var client = await TlsTestClient.ConnectAndHandshakeAsync(endpoint, SslProtocols.Tls13))
+                        await client.RequestAndReadToEndAsync();
+                    await MeterRecorder.EventuallyAsync(() => File.Exists(log) && File.ReadAllLines(log).Length == expectedLines, $"{expectedLines} line(s) in the log");
+                }
+                await OneConnectionAsync(1);
+                File.Move(log, rotated); // logrotate's default: move away, then the server's next write starts a new file
+                await OneConnectionAsync(1);
+                File.WriteAllText(log, ""); // copytruncate: the file stays, emptied
+                await OneConnectionAsync(1);
+            }
+            Assert.Single(File.ReadAllLines(rotated));
+            var line = Assert.Single(File.ReadAllLines(log));
+            Assert.StartsWith("{", line); // no hole of zero bytes in front of it
+        }
+        finally
+        {
+            File.Delete(log);
+            File.Delete(rotated);
+        }
+    }
 }
