@@ -62,6 +62,12 @@ public static class Program
             Console.Error.WriteLine($"brisk: {ex.Message}");
             return 1;
         }
+        catch (InvalidOperationException ex) when (ex.InnerException is System.Net.HttpListenerException listen)
+        {
+            // The Prometheus endpoint could not bind (e.g. the port is taken).
+            Console.Error.WriteLine($"brisk: Metrics: cannot serve on {configuration.Operations.MetricsEndpoint}: {listen.Message}");
+            return 1;
+        }
         return 0;
     }
 }

@@ -116,6 +116,18 @@ public sealed class CommandLineTests
         Assert.Equal(TimeSpan.FromMinutes(5), OperationsSettings.Build(new BriskServerOptions()).IdleTimeout);
     }
 
+    [Fact]
+    public async Task Metrics_port_in_use_is_one_line_and_nonzero_exit()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var result = await RunServerAsync("--listen", "127.0.0.1:0", "--metrics", $"127.0.0.1:{port}");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"brisk: Metrics: cannot serve on 127.0.0.1:{port}", result.StandardError);
+        Assert.DoesNotContain("Unhandled exception", result.All);
+    }
+
     private const string OpenSslClientRequest = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 
     [Fact]

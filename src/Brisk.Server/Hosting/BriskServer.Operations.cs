@@ -139,7 +139,7 @@ public sealed partial class BriskServer
                     active.CloseReason = "handshake_timeout";
                     active.HandshakeResult = ServerMetrics.ResultTimeout;
                     Metrics.LimitTriggered(LimitKind.HandshakeTimeout);
-                    Metrics.RecordHandshake(EmptyInfo, ServerMetrics.ResultTimeout, Stopwatch.GetTimestamp());
+                    Metrics.RecordHandshake(EmptyInfo, ServerMetrics.ResultTimeout, startTimestamp: 0);
                     LogLimit(_logger, "handshake_timeout (waiting for a handshake slot)", connectionId);
                     return default;
                 }

@@ -83,7 +83,10 @@ internal sealed class ServerMetrics : IDisposable
 
     public static string LimitName(LimitKind limit) => LimitNames[(int)limit];
 
-    /// <summary>Counts one handshake and records its duration. <paramref name="result"/> must be a cached string.</summary>
+    /// <summary>
+    /// Counts one handshake and records its duration (from <paramref name="startTimestamp"/>; 0: it never
+    /// started, e.g. it timed out waiting for a slot). <paramref name="result"/> must be a cached string.
+    /// </summary>
     public void RecordHandshake(TlsConnectionInfo info, string result, long startTimestamp)
     {
         var tags = new TagList
@@ -95,7 +98,7 @@ internal sealed class ServerMetrics : IDisposable
             { "result", result },
         };
         _handshakes.Add(1, tags);
-        if (_handshakeDuration.Enabled)
+        if (startTimestamp != 0 && _handshakeDuration.Enabled)
         {
             var durationTags = new TagList
             {
