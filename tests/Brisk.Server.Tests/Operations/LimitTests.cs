@@ -97,6 +97,24 @@ public sealed class LimitTests
     }
 
     [Fact]
+    public async Task Waiting_for_a_handshake_slot_counts_against_the_handshake_timeout()
+    {
+        await using var server = await ServerFixture.StartAsync(o => { o.MaxHandshakes = 1; o.HandshakeTimeout = "1s"; });
+        using var metrics = new MeterRecorder(server.Server.Meter);
+        using var holder = await ConnectRawAsync(server);
+        await MeterRecorder.EventuallyAsync(() => server.Server.FreeHandshakeSlots == 0, "the first client holds the slot");
+        using var waiter = await ConnectRawAsync(server);
+        await MeterRecorder.EventuallyAsync(() => metrics.Limit("max_handshakes") == 1, "the second client waits");
+
+        // Neither says anything: both are closed by their timeout, the second while waiting or just after it got the slot.
+        Assert.True(await ServerClosesAsync(holder));
+        Assert.True(await ServerClosesAsync(waiter));
+        await MeterRecorder.EventuallyAsync(() => metrics.Get("brisk.server.handshakes{result=timeout}") == 2, "two timeouts counted");
+        Assert.Equal(2, metrics.Limit("handshake_timeout"));
+        await MeterRecorder.EventuallyAsync(() => server.Server.FreeHandshakeSlots == 1, "the slot is free again");
+    }
+
+    [Fact]
     public async Task Handshake_timeout_is_counted_and_the_client_is_disconnected()
     {
         await using var server = await ServerFixture.StartAsync(o => o.HandshakeTimeout = "1s");
