@@ -94,7 +94,8 @@ public sealed partial class BriskServer
         {
             Interlocked.Decrement(ref _openConnections);
             Metrics.LimitTriggered(LimitKind.MaxConnections);
-            LogLimit(_logger, "max_connections", (socket.RemoteEndPoint as IPEndPoint)?.ToString() ?? "-");
+            if (_logger.IsEnabled(LogLevel.Debug)) // no address string per refused connection in a flood unless asked for
+                LogLimit(_logger, "max_connections", (socket.RemoteEndPoint as IPEndPoint)?.ToString() ?? "-");
             try { socket.LingerState = new LingerOption(true, 0); } catch (SocketException) { }
             socket.Dispose();
             return false;
@@ -241,7 +242,8 @@ public sealed partial class BriskServer
                     connection.IdleCloseStarted = now;
                     connection.CloseReason ??= "idle_timeout";
                     Metrics.LimitTriggered(LimitKind.IdleTimeout);
-                    LogLimit(_logger, "idle_timeout", connection.ClientAddress?.ToString() ?? "-");
+                    if (_logger.IsEnabled(LogLevel.Debug))
+                        LogLimit(_logger, "idle_timeout", connection.ClientAddress?.ToString() ?? "-");
                     _ = tls.CloseAsync().AsTask();
                 }
                 else if (now - connection.IdleCloseStarted >= graceMs)
