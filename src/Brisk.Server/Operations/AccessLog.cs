@@ -31,21 +31,23 @@ internal sealed record AccessLogEntry(
 /// </summary>
 internal sealed class AccessLog : IAsyncDisposable
 {
-    public const int Capacity = 16 * 1024;
+    public const int DefaultCapacity = 16 * 1024;
 
-    private readonly Channel<AccessLogEntry> _channel = Channel.CreateBounded<AccessLogEntry>(new BoundedChannelOptions(Capacity)
-    {
-        SingleReader = true,
-        FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails at once instead of waiting: the entry is dropped
-    });
+    private readonly Channel<AccessLogEntry> _channel;
     private Stream _output;
     private readonly string? _path;
     private readonly ServerMetrics _metrics;
     private readonly Task _writer;
     private long _dropped;
 
-    private AccessLog(Stream output, string? path, ServerMetrics metrics)
+    /// <summary>Writes to <paramref name="output"/> (reopening <paramref name="path"/> after rotation when given), queueing at most <paramref name="capacity"/> lines.</summary>
+    internal AccessLog(Stream output, string? path, ServerMetrics metrics, int capacity = DefaultCapacity)
     {
+        _channel = Channel.CreateBounded<AccessLogEntry>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails at once instead of waiting: the entry is dropped
+        });
         _output = output;
         _path = path;
         _metrics = metrics;
