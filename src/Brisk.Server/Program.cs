@@ -33,11 +33,6 @@ public static class Program
         // Order: appsettings.json < BRISK_* environment < command line.
         builder.Configuration.AddEnvironmentVariables("BRISK_");
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-        });
 
         var options = new BriskServerOptions();
         ServerConfiguration configuration;
@@ -52,6 +47,8 @@ public static class Program
             return 2;
         }
 
+        // Log format, systemd, metrics endpoint (docs/OPERATIONS.md).
+        Observability.Configure(builder, configuration);
         builder.Services.AddSingleton(configuration);
         builder.Services.AddSingleton<BriskServer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BriskServer>());
@@ -65,6 +62,12 @@ public static class Program
         catch (ConfigurationException ex)
         {
             Console.Error.WriteLine($"brisk: {ex.Message}");
+            return 1;
+        }
+        catch (InvalidOperationException ex) when (ex.InnerException is System.Net.HttpListenerException listen)
+        {
+            // The Prometheus endpoint could not bind (e.g. the port is taken).
+            Console.Error.WriteLine($"brisk: Metrics: cannot serve on {configuration.Operations.MetricsEndpoint}: {listen.Message}");
             return 1;
         }
         return 0;

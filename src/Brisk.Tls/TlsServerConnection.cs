@@ -37,6 +37,8 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
     private int _warningAlerts;
     private bool _closeNotifyReceived;
     private bool _fatalAlertSent;
+    private bool _closeNotifySent;
+    private bool _disposed;
     private bool _peerFatalAlert;
     private Tls13ApplicationSecrets? _tls13Secrets;
     private CipherSuiteInfo? _tls13Suite;
@@ -274,6 +276,7 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
         content.CopyTo(alert);
         var level = (AlertLevel)alert[0];
         var description = (AlertDescription)alert[1];
+        TlsMetrics.RecordAlertReceived(description);
         if (description == AlertDescription.CloseNotify)
         {
             _closeNotifyReceived = true;
@@ -484,7 +487,7 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_fatalAlertSent)
+            if (_fatalAlertSent || _closeNotifySent)
                 return;
             WriteKeyUpdateLocked();
             await _records.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -518,7 +521,7 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
                     await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
                     try
                     {
-                        if (_fatalAlertSent)
+                        if (_fatalAlertSent || _closeNotifySent)
                             break;
                         // RFC 8446 §5.5: change keys well before the AEAD's safe record count under one key.
                         if (_tls13Secrets is not null && _records.SequenceNumber >= _options.KeyUpdateAfterRecords)
@@ -564,6 +567,7 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
             // record in after the alert.
             _fatalAlertSent = true;
             _records.Write(ContentType.Alert, [(byte)AlertLevel.Fatal, (byte)description]);
+            TlsMetrics.RecordAlertSent(description);
             await _records.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
@@ -582,11 +586,43 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_fatalAlertSent)
+            if (_fatalAlertSent || _closeNotifySent)
                 return;
             // RFC 8446 §6: in TLS 1.3 the level is ignored, and all but close_notify/user_canceled are fatal.
             _records.Write(ContentType.Alert, [(byte)level, (byte)description]);
+            TlsMetrics.RecordAlertSent(description);
             await _records.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Closes the connection from the server's side on its own initiative (e.g. an idle timeout): sends
+    /// close_notify (RFC 8446 §6.1, RFC 5246 §7.2.1) and ends the transport's output, so nothing the
+    /// application writes afterwards is sent. The read side stays open for the peer's own close_notify.
+    /// Does nothing before the handshake completed or after an alert already ended the output.
+    /// </summary>
+    public async ValueTask CloseAsync()
+    {
+        if (!IsEstablished)
+            return;
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_fatalAlertSent || _closeNotifySent || _disposed)
+                return;
+            _closeNotifySent = true;
+            _records.Write(ContentType.Alert, [(byte)AlertLevel.Warning, (byte)AlertDescription.CloseNotify]);
+            TlsMetrics.RecordAlertSent(AlertDescription.CloseNotify);
+            await _records.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            await _transport.Output.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The transport is already gone; nothing more to tell the peer.
         }
         finally
         {
@@ -611,6 +647,7 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
+            _disposed = true;
             _records.Dispose();
             // Nothing more will be written or read: end both transport directions, so the transport sends
             // FIN and lets go of the connection even when the handshake ended without an alert (peer gone,

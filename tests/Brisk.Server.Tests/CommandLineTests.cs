@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Brisk.Server.Hosting;
 using Brisk.Server.Tests.Infrastructure;
 
 namespace Brisk.Server.Tests;
@@ -29,6 +30,14 @@ public sealed class CommandLineTests
     [InlineData(new[] { "--pkcs11-pin-file" }, "option --pkcs11-pin-file needs a value")]
     [InlineData(new[] { "--cert", "/nonexistent/cert.pem", "--key", "pkcs11:token=t;object=o" }, "Key 'pkcs11:token=t;object=o': a pkcs11: key needs --pkcs11-module PATH")]
     [InlineData(new[] { "--cert", "/nonexistent/cert.pem", "--key", "pkcs11:token=t;object=o;bad=1", "--pkcs11-module", "/nonexistent/m.so" }, "Key 'pkcs11:token=t;object=o;bad=1': not a valid PKCS#11 URI (unknown attribute 'bad')")]
+    [InlineData(new[] { "--max-connections", "-1" }, "MaxConnections: must be 0 (no limit) or positive")]
+    [InlineData(new[] { "--max-handshakes", "many" }, "'MaxHandshakes'")]
+    [InlineData(new[] { "--idle-timeout", "soon" }, "IdleTimeout: 'soon' is not a duration")]
+    [InlineData(new[] { "--handshake-rate-limit", "fast" }, "HandshakeRateLimit: 'fast' is not a positive rate")]
+    [InlineData(new[] { "--handshake-rate-burst", "5" }, "HandshakeRateBurst: set, but HandshakeRateLimit is not")]
+    [InlineData(new[] { "--metrics", "nonsense" }, "Metrics: 'nonsense' is not IP:PORT")]
+    [InlineData(new[] { "--log-format", "xml" }, "LogFormat: 'xml' is not simple or json")]
+    [InlineData(new[] { "--access-log", "/nonexistent/dir/access.log" }, "AccessLog: directory '/nonexistent/dir' does not exist")]
     public async Task Bad_options_give_one_line_and_nonzero_exit(string[] arguments, string expected)
     {
         var result = await RunServerAsync(arguments);
@@ -90,6 +99,51 @@ public sealed class CommandLineTests
         Assert.Equal(0, process.ExitCode);
     }
 
+    [Theory]
+    [InlineData("--max-connections", "100", "MaxConnections")]
+    [InlineData("--max-handshakes", "8", "MaxHandshakes")]
+    [InlineData("--idle-timeout", "2m", "IdleTimeout")]
+    [InlineData("--handshake-rate-limit", "20/s", "HandshakeRateLimit")]
+    [InlineData("--handshake-rate-burst", "40", "HandshakeRateBurst")]
+    [InlineData("--metrics", "127.0.0.1:9464", "Metrics")]
+    [InlineData("--log-format", "json", "LogFormat")]
+    [InlineData("--access-log", "stdout", "AccessLog")]
+    public void Operations_flags_map_to_their_configuration_keys(string flag, string value, string key)
+    {
+        Assert.True(CommandLine.TryParse([flag, value], out var settings, out var error, out _), error);
+        Assert.Equal(value, settings[key]);
+    }
+
+    [Fact]
+    public void Operations_settings_are_validated_into_values()
+    {
+        var settings = OperationsSettings.Build(new BriskServerOptions
+        {
+            MaxConnections = 100, MaxHandshakes = 8, IdleTimeout = "off", HandshakeRateLimit = "20/s",
+            Metrics = "[::1]:9464", LogFormat = "JSON", AccessLog = "stdout",
+        });
+        Assert.Equal(100, settings.MaxConnections);
+        Assert.Equal(8, settings.MaxHandshakes);
+        Assert.Null(settings.IdleTimeout);
+        Assert.Equal(20, settings.HandshakeRatePerSecond);
+        Assert.Equal(20, settings.HandshakeRateBurst); // the burst defaults to one second's worth
+        Assert.Equal(System.Net.IPEndPoint.Parse("[::1]:9464"), settings.MetricsEndpoint);
+        Assert.Equal("json", settings.LogFormat);
+        Assert.Equal(TimeSpan.FromMinutes(5), OperationsSettings.Build(new BriskServerOptions()).IdleTimeout);
+    }
+
+    [Fact]
+    public async Task Metrics_port_in_use_is_one_line_and_nonzero_exit()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var result = await RunServerAsync("--listen", "127.0.0.1:0", "--metrics", $"127.0.0.1:{port}");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"brisk: Metrics: cannot serve on 127.0.0.1:{port}", result.StandardError);
+        Assert.DoesNotContain("Unhandled exception", result.All);
+    }
+
     private const string OpenSslClientRequest = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 
     [Fact]
@@ -97,7 +151,8 @@ public sealed class CommandLineTests
     {
         var result = await RunServerAsync("--help");
         Assert.Equal(0, result.ExitCode);
-        foreach (var flag in new[] { "--listen", "--cert", "--key", "--client-auth", "--client-ca", "--responder", "--ciphers", "--groups", "--tls-versions" })
+        foreach (var flag in new[] { "--listen", "--cert", "--key", "--client-auth", "--client-ca", "--responder", "--ciphers", "--groups", "--tls-versions",
+                     "--max-connections", "--max-handshakes", "--idle-timeout", "--handshake-rate-limit", "--handshake-rate-burst", "--metrics", "--log-format", "--access-log" })
             Assert.Contains(flag, result.StandardOutput);
     }
 }

@@ -64,6 +64,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             }
             Console.WriteLine($"certificate {certificate.KeyType} sha256 fingerprint {certificate.Sha256Fingerprint}{engine}");
         }
+        StartOperations();
 
         foreach (var endpoint in _configuration.Endpoints)
         {
@@ -116,9 +117,11 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
                 await Task.Delay(10).ConfigureAwait(false);
                 continue;
             }
+            if (!TryAdmitConnection(socket))
+                continue;
             socket.NoDelay = true;
             long id = Interlocked.Increment(ref _nextConnectionId);
-            var connection = new SocketConnection(socket, InputOptions, OutputOptions);
+            var connection = new SocketConnection(socket, InputOptions, OutputOptions, _metrics);
             var active = new ActiveConnection(connection);
             _connections[id] = active;
             connection.Start();
@@ -132,7 +135,6 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         string connectionId = $"conn-{id} {active.ClientAddress}";
         try
         {
-            bool established;
             using var handshakeTimeout = new CancellationTokenSource(_configuration.HandshakeTimeout);
             // The PROXY header from a load balancer comes before TLS, within the same timeout (BriskServer.ProxyProtocol.cs).
             if (listener.AcceptProxyProtocol)
@@ -142,7 +144,17 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
                 connectionId = $"conn-{id} {active.ClientAddress}";
             }
             await using var tls = new TlsServerConnection(_configuration.Tls, transport.Transport, _logger, connectionId);
-            established = await tls.HandshakeAsync(handshakeTimeout.Token).ConfigureAwait(false);
+            active.Tls = tls;
+            bool established;
+            // Limits (BriskServer.Operations.cs) run here, after any PROXY header: they see the real client address.
+            // The admission (a concurrent-handshake slot) is released as soon as the handshake ends.
+            using (var admission = await AdmitHandshakeAsync(active, connectionId, handshakeTimeout.Token).ConfigureAwait(false))
+            {
+                if (!admission.Admitted)
+                    return;
+                established = await tls.HandshakeAsync(handshakeTimeout.Token).ConfigureAwait(false);
+                RecordHandshake(active, tls, connectionId, established, handshakeTimeout.IsCancellationRequested, admission.StartTimestamp);
+            }
             if (!established)
                 return;
             active.Established = true;
@@ -167,6 +179,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         {
             await transport.DisposeAsync().ConfigureAwait(false);
             _connections.TryRemove(id, out _);
+            OnConnectionClosed(active);
             LogClosed(_logger, connectionId, transport.CloseReason ?? "closed");
         }
     }
@@ -192,6 +205,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             }
             await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None)).ConfigureAwait(false);
         }
+        await StopOperationsAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -202,6 +216,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         // HSM keys hold token sessions (and the loaded module): closed once no handshake can use them.
         foreach (var certificate in _configuration.Tls.Certificates)
             (certificate.Key as IDisposable)?.Dispose();
+        _metrics.Dispose();
     }
 
     private sealed class ActiveConnection(SocketConnection transport)
@@ -216,6 +231,13 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         public CancellationTokenSource Aborted { get; } = new();
         public Task? Task { get; set; }
         public bool Established { get; set; }
+
+        // For limits, metrics and the access log (BriskServer.Operations.cs).
+        public long StartTimestamp { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+        public TlsServerConnection? Tls { get; set; }
+        public string? HandshakeResult { get; set; }
+        public string? CloseReason { get; set; }
+        public long IdleCloseStarted { get; set; }
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "listening on {Endpoint}")]

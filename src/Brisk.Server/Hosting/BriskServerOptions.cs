@@ -104,6 +104,33 @@ public sealed class BriskServerOptions
 
     /// <summary>Listeners with their own backend, routes and PROXY settings (appsettings.json), besides Listen.</summary>
     public List<ListenerOptions> Listeners { get; set; } = [];
+    // ---- Limits and protection (docs/OPERATIONS.md, "Limits") ----
+
+    /// <summary>Open connections at most (handshaking or established); beyond it a new connection is accepted and reset at once. 0: no limit.</summary>
+    public int MaxConnections { get; set; }
+
+    /// <summary>Handshakes in progress at most; beyond it a new connection waits (within its handshake timeout) for a slot. 0: no limit.</summary>
+    public int MaxHandshakes { get; set; }
+
+    /// <summary>An established connection with no traffic either way for this long is closed with close_notify. "off" or 0: never.</summary>
+    public string IdleTimeout { get; set; } = "5m";
+
+    /// <summary>Handshakes per second per client address ("N/s"; IPv6 clients by /64), a token bucket. Empty: no limit.</summary>
+    public string? HandshakeRateLimit { get; set; }
+
+    /// <summary>The token bucket's size: handshakes a client address may start at once (default: the per-second rate).</summary>
+    public int HandshakeRateBurst { get; set; }
+
+    // ---- Observability (docs/OPERATIONS.md, "Metrics", "Access log") ----
+
+    /// <summary>IP:PORT to serve Prometheus metrics on (GET /metrics). Empty: no metrics endpoint.</summary>
+    public string? Metrics { get; set; }
+
+    /// <summary>Console log format: simple | json.</summary>
+    public string LogFormat { get; set; } = "simple";
+
+    /// <summary>Access log target: a file path or "stdout". Empty: no access log.</summary>
+    public string? AccessLog { get; set; }
 }
 
 public sealed class CertificateFiles

@@ -31,6 +31,14 @@ public static class CommandLine
         ["--proxy-protocol"] = "ProxyProtocol",
         ["--accept-proxy-protocol"] = "AcceptProxyProtocol",
         ["--backend-connect-timeout"] = "BackendConnectTimeout",
+        ["--max-connections"] = "MaxConnections",
+        ["--max-handshakes"] = "MaxHandshakes",
+        ["--idle-timeout"] = "IdleTimeout",
+        ["--handshake-rate-limit"] = "HandshakeRateLimit",
+        ["--handshake-rate-burst"] = "HandshakeRateBurst",
+        ["--metrics"] = "Metrics",
+        ["--log-format"] = "LogFormat",
+        ["--access-log"] = "AccessLog",
     };
 
     /// <summary>Repeatable flags that become indexed keys (Backend:0, Backend:1, ...).</summary>
@@ -75,6 +83,16 @@ public static class CommandLine
           --accept-proxy-protocol M   off (default) | on: expect a PROXY v1/v2 header from a
                                       load balancer before the handshake
           --backend-connect-timeout SPAN  backend connect bound (default 5s)
+        Limits and operations (docs/OPERATIONS.md):
+          --max-connections N         open connections at most; more are reset at accept (default 0: no limit)
+          --max-handshakes N          concurrent handshakes at most; more wait for a slot within their
+                                      handshake timeout (default 0: no limit)
+          --idle-timeout SPAN         close (close_notify) connections idle both ways this long (default 5m; off)
+          --handshake-rate-limit N/s  handshakes per second per client address (IPv6: per /64), token bucket
+          --handshake-rate-burst N    the bucket size (default: N of the rate)
+          --metrics IP:PORT           serve Prometheus metrics at http://IP:PORT/metrics
+          --log-format simple|json    console log format (default simple)
+          --access-log FILE|stdout    one JSON line per connection
         Key tool:
           keygen --batch N --bits B --out DIR   a Fiat key family: one modulus, N small exponents,
                                                 N self-signed certificates for localhost

@@ -37,6 +37,9 @@ public sealed class ServerConfiguration
 
     public required int Backlog { get; init; }
 
+    /// <summary>Limits, metrics and logs (docs/OPERATIONS.md).</summary>
+    public OperationsSettings Operations { get; init; } = new();
+
     /// <summary>The record encryption provider and, for the managed kernels, the CPU path in use (logged at start).</summary>
     public string RecordCryptoDescription => Tls.RecordCrypto is ManagedAeadProvider managed ? $"managed ({managed.PathName})" : Tls.RecordCrypto.Name;
 
@@ -156,6 +159,7 @@ public sealed class ServerConfiguration
             HandshakeTimeout = ParseDuration("HandshakeTimeout", options.HandshakeTimeout),
             DrainTimeout = ParseDuration("DrainTimeout", options.DrainTimeout),
             Backlog = options.Backlog > 0 ? options.Backlog : throw new ConfigurationException("Backlog: must be positive"),
+            Operations = OperationsSettings.Build(options),
             UsesDevelopmentCertificates = development,
             Tls = new TlsServerOptions
             {

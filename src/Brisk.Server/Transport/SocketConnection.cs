@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using Brisk.Server.Operations;
 
 namespace Brisk.Server.Transport;
 
@@ -27,10 +28,16 @@ internal sealed class SocketConnection : IAsyncDisposable
     private Task? _sendTask;
     private int _disposed;
     private bool _finSent;
+    private readonly ServerMetrics? _metrics;
+    // Written by one loop each (received: the receive loop; sent: the send loop); read by logs and the idle check.
+    private long _bytesReceived;
+    private long _bytesSent;
+    private long _lastActivity = Environment.TickCount64;
 
-    public SocketConnection(Socket socket, PipeOptions inputOptions, PipeOptions outputOptions)
+    public SocketConnection(Socket socket, PipeOptions inputOptions, PipeOptions outputOptions, ServerMetrics? metrics = null)
     {
         _socket = socket;
+        _metrics = metrics;
         _input = new Pipe(inputOptions);
         _output = new Pipe(outputOptions);
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
@@ -44,6 +51,15 @@ internal sealed class SocketConnection : IAsyncDisposable
     public IPEndPoint? RemoteEndPoint { get; }
 
     public IPEndPoint? LocalEndPoint { get; }
+
+    /// <summary>Bytes received from the peer so far (TLS records as on the wire).</summary>
+    public long BytesReceived => Volatile.Read(ref _bytesReceived);
+
+    /// <summary>Bytes the socket accepted for the peer so far.</summary>
+    public long BytesSent => Volatile.Read(ref _bytesSent);
+
+    /// <summary><see cref="Environment.TickCount64"/> of the last byte received or sent (for the idle timeout).</summary>
+    public long LastActivity => Volatile.Read(ref _lastActivity);
 
     /// <summary>The first reason the connection ended (reset, peer closed, aborted), for logs. Set once.</summary>
     public string? CloseReason => Volatile.Read(ref _closeReason);
@@ -109,6 +125,9 @@ internal sealed class SocketConnection : IAsyncDisposable
                     break;
                 }
                 writer.Advance(received);
+                Volatile.Write(ref _bytesReceived, _bytesReceived + received);
+                Volatile.Write(ref _lastActivity, Environment.TickCount64);
+                _metrics?.BytesReceived(received);
                 var flush = await writer.FlushAsync().ConfigureAwait(false);
                 if (flush.IsCompleted || flush.IsCanceled)
                     break;
@@ -185,6 +204,9 @@ internal sealed class SocketConnection : IAsyncDisposable
         {
             int sent = await _socket.SendAsync(data, SocketFlags.None, _closed.Token).ConfigureAwait(false);
             data = data[sent..];
+            Volatile.Write(ref _bytesSent, _bytesSent + sent);
+            Volatile.Write(ref _lastActivity, Environment.TickCount64);
+            _metrics?.BytesSent(sent);
         }
     }
 
