@@ -34,9 +34,14 @@ internal static class LoadTestApp
         try
         {
             options = LoadOptions.Parse(args);
-            if (options.Engine == EngineKind.OpenSsl) UseInlineSocketCompletions();
+            if (options.Engine is EngineKind.OpenSsl or EngineKind.Brisk) UseInlineSocketCompletions();
             var endpoint = await LoadRunner.ResolveAsync(options).ConfigureAwait(false);
-            engine = options.Engine == EngineKind.OpenSsl ? new OpenSslEngine(options, endpoint) : new SslStreamEngine(options, endpoint);
+            engine = options.Engine switch
+            {
+                EngineKind.OpenSsl => new OpenSslEngine(options, endpoint),
+                EngineKind.Brisk => new BriskEngine(options, endpoint),
+                _ => new SslStreamEngine(options, endpoint),
+            };
         }
         catch (OptionsException e)
         {
