@@ -11,8 +11,8 @@ internal static class LoadTestApp
 
     /// <summary>
     /// Runs socket continuations on the epoll thread instead of hopping to the thread pool. Every continuation
-    /// of the openssl engine is short and non-blocking, and the hop (plus the pool's spinning, sched_yield)
-    /// cost ~10% of the client's CPU in a profile. SslStream is left alone: with inline completions it
+    /// of the openssl and brisk engines is short and non-blocking, and the hop (plus the pool's spinning,
+    /// sched_yield) cost ~10% of the client's CPU in a profile. SslStream is left alone: with inline completions it
     /// showed multi-second stalls. System.Net.Sockets reads the variable once, when its first socket engine
     /// starts: this works for the command line, not inside a process that already used sockets.
     /// </summary>

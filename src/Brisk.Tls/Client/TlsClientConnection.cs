@@ -498,26 +498,7 @@ public sealed class TlsClientConnection : IDisposable
     private byte[] BuildClientHello(TranscriptHash? previousTranscript, byte[]? cookie)
     {
         var options = _options;
-        int suiteCount = (options.EnableTls13 ? options.Tls13CipherSuites.Count : 0) + (options.EnableTls12 ? options.Tls12CipherSuites.Count : 0);
-        var suites = new CipherSuite[suiteCount];
-        int n = 0;
-        if (options.EnableTls13)
-            foreach (var suite in options.Tls13CipherSuites)
-                suites[n++] = suite.Suite;
-        if (options.EnableTls12)
-            foreach (var suite in options.Tls12CipherSuites)
-                suites[n++] = suite.Suite;
-        var groups = new ushort[options.Groups.Count];
-        for (int i = 0; i < groups.Length; i++)
-            groups[i] = (ushort)options.Groups[i];
-        var schemes = options.SignatureAlgorithms as SignatureScheme[] ?? options.SignatureAlgorithms.ToArray();
-        byte[][]? alpn = null;
-        if (options.ApplicationProtocols.Count > 0)
-        {
-            alpn = new byte[options.ApplicationProtocols.Count][];
-            for (int i = 0; i < alpn.Length; i++)
-                alpn[i] = System.Text.Encoding.ASCII.GetBytes(options.ApplicationProtocols[i]);
-        }
+        var offered = options.Offered;
         var session = _offeredSession;
         var tls13Session = session?.Version == ProtocolVersion.Tls13 ? session : null;
         OfferedPsks? psk = null;
@@ -538,20 +519,18 @@ public sealed class TlsClientConnection : IDisposable
             LegacyVersion = ProtocolVersion.Tls12,
             Random = _clientRandom,
             LegacySessionId = _legacySessionId,
-            CipherSuites = suites,
+            CipherSuites = offered.CipherSuites,
             CompressionMethods = [0],
             ServerName = options.ServerName,
-            SupportedGroups = groups,
+            SupportedGroups = offered.Groups,
             EcPointFormats = options.EnableTls12 ? [0] : null,
-            SignatureAlgorithms = schemes,
-            AlpnProtocols = alpn,
+            SignatureAlgorithms = offered.SignatureAlgorithms,
+            AlpnProtocols = offered.ApplicationProtocols,
             ExtendedMasterSecret = options.EnableTls12,
             // RFC 5746 §3.4: an initial handshake carries an empty renegotiation_info (or the SCSV).
             RenegotiationInfo = options.EnableTls12 ? [] : null,
             SessionTicket = ticketExtension,
-            SupportedVersions = options.EnableTls13
-                ? options.EnableTls12 ? [ProtocolVersion.Tls13, ProtocolVersion.Tls12] : [ProtocolVersion.Tls13]
-                : null,
+            SupportedVersions = offered.SupportedVersions,
             Cookie = cookie,
             PskKeyExchangeModes = options.EnableTls13 && options.EnableSessionTickets ? [PskKeyExchangeMode.PskDheKe] : null,
             KeyShares = _keyShare is null ? null : [new KeyShareEntry((ushort)_keyShare.Group, _keyShare.PublicKey.ToArray())],

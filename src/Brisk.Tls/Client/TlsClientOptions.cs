@@ -54,4 +54,36 @@ public sealed class TlsClientOptions
 
     /// <summary>Decoded server certificate keys, shared by the connections made with these options.</summary>
     public ServerKeyCache ServerKeys { get; } = new();
+
+    private OfferedLists? _offered;
+
+    /// <summary>The lists the ClientHello carries, in wire form, built once (the options are immutable once in use).</summary>
+    internal OfferedLists Offered => _offered ??= new OfferedLists(this);
+
+    internal sealed class OfferedLists
+    {
+        public OfferedLists(TlsClientOptions options)
+        {
+            var suites = new List<CipherSuite>();
+            if (options.EnableTls13)
+                suites.AddRange(options.Tls13CipherSuites.Select(s => s.Suite));
+            if (options.EnableTls12)
+                suites.AddRange(options.Tls12CipherSuites.Select(s => s.Suite));
+            CipherSuites = suites.ToArray();
+            Groups = options.Groups.Select(g => (ushort)g).ToArray();
+            SignatureAlgorithms = options.SignatureAlgorithms.ToArray();
+            ApplicationProtocols = options.ApplicationProtocols.Count == 0
+                ? null
+                : options.ApplicationProtocols.Select(p => System.Text.Encoding.ASCII.GetBytes(p)).ToArray();
+            SupportedVersions = options.EnableTls13
+                ? options.EnableTls12 ? [ProtocolVersion.Tls13, ProtocolVersion.Tls12] : [ProtocolVersion.Tls13]
+                : null;
+        }
+
+        public CipherSuite[] CipherSuites { get; }
+        public ushort[] Groups { get; }
+        public SignatureScheme[] SignatureAlgorithms { get; }
+        public byte[][]? ApplicationProtocols { get; }
+        public ushort[]? SupportedVersions { get; }
+    }
 }
