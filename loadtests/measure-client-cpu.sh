@@ -51,9 +51,9 @@ declare -A RESULTS=()
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for scenario in "${SCENARIOS[@]}"; do
   case $scenario in
-    tls12-ecdhe-rsa) port=${PORT_OF[rsa]}; st_args=(-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256); lg_args=(--tls 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256 --groups x25519) ;;
-    tls13-rsa) port=${PORT_OF[rsa]}; st_args=(-tls1_3); lg_args=(--tls 1.3 --groups x25519) ;;
-    tls13-ecdsa) port=${PORT_OF[ec]}; st_args=(-tls1_3); lg_args=(--tls 1.3 --groups x25519) ;;
+    tls12-ecdhe-rsa) port=${PORT_OF[rsa]}; st_args=(-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256); lg_args=(--tls 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256) ;;
+    tls13-rsa) port=${PORT_OF[rsa]}; st_args=(-tls1_3); lg_args=(--tls 1.3) ;;
+    tls13-ecdsa) port=${PORT_OF[ec]}; st_args=(-tls1_3); lg_args=(--tls 1.3) ;;
   esac
   for r in $(seq 1 "$REPEATS"); do
     for client in "${CLIENT_LIST[@]}"; do

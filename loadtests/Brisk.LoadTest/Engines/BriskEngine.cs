@@ -126,7 +126,7 @@ internal sealed class BriskConnection : IClientConnection
     private readonly Socket _socket;
     private readonly ArrayBufferWriter<byte> _output = new(2048);
     private readonly ArrayBufferWriter<byte> _plaintext = new(1024);
-    private byte[] _receive = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+    private byte[]? _receive = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize); // null while idle (see ReleaseIdleBuffer)
     private int _receiveStart, _receiveEnd, _plaintextRead;
     private bool _eof;
     private int _disposed;
@@ -152,8 +152,22 @@ internal sealed class BriskConnection : IClientConnection
                 throw new ConnectionFailedException(ConnectionError.Reset("eof"));
             await ProcessAsync(ct).ConfigureAwait(false);
         }
+        ReleaseIdleBuffer();
     }
 
+    /// <summary>
+    /// Returns the receive buffer to the pool when nothing is buffered: an idle connection (the idle mode holds
+    /// thousands) then keeps only a few hundred bytes; the next read rents it again.
+    /// </summary>
+    private void ReleaseIdleBuffer()
+    {
+        if (_receive is { } buffer && _receiveStart == _receiveEnd)
+        {
+            _receive = null;
+            _receiveStart = _receiveEnd = 0;
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
     /// <summary>Feeds the received bytes to the TLS connection and sends whatever it answered.</summary>
     private async ValueTask ProcessAsync(CancellationToken ct)
     {
@@ -181,6 +195,7 @@ internal sealed class BriskConnection : IClientConnection
     private async ValueTask<bool> ReceiveAsync(CancellationToken ct)
     {
         if (_eof) return false;
+        _receive ??= ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
         if (_receiveStart > 0 && _receiveEnd == _receive.Length)
         {
             Buffer.BlockCopy(_receive, _receiveStart, _receive, 0, _receiveEnd - _receiveStart);
@@ -306,7 +321,7 @@ internal sealed class BriskConnection : IClientConnection
         catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException) { }
         _socket.Dispose();
         Tls.Dispose();
-        var buffer = Interlocked.Exchange(ref _receive, []);
-        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+        var buffer = Interlocked.Exchange(ref _receive, null);
+        if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
     }
 }

@@ -392,9 +392,10 @@ public sealed class TlsClientConnection : IDisposable
         {
             if (_handshakeEnd + content.Length > MaxHandshakeMessageLength + HandshakeHeader.Length)
                 throw new TlsProtocolException(AlertDescription.UnexpectedMessage, "handshake message too large");
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_handshake.Length * 2, _handshakeEnd + content.Length));
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(Math.Max(_handshake.Length * 2, 1024), _handshakeEnd + content.Length));
             _handshake.AsSpan(0, _handshakeEnd).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(_handshake);
+            if (_handshake.Length > 0)
+                ArrayPool<byte>.Shared.Return(_handshake, clearArray: true);
             _handshake = larger;
         }
         content.CopyTo(_handshake.AsSpan(_handshakeEnd));
@@ -1101,6 +1102,14 @@ public sealed class TlsClientConnection : IDisposable
     private void FinishHandshake()
     {
         _state = State.Connected;
+        // An established connection may stay idle for long (thousands of them in the load generator's idle mode):
+        // the reassembly buffer goes back to the pool until a post-handshake message needs it.
+        if (_handshakeStart == _handshakeEnd && _handshake.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_handshake, clearArray: true);
+            _handshake = [];
+            _handshakeStart = _handshakeEnd = 0;
+        }
         _transcript?.Dispose();
         _transcript = null;
         _clientHello = null;
