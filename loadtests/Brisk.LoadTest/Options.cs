@@ -40,7 +40,7 @@ internal sealed class LoadOptions
     public string? VerifyCaFile { get; set; }
     public string? JsonFile { get; set; }
     public string? ReportFile { get; set; }
-    public EngineKind Engine { get; set; } = EngineKind.OpenSsl;
+    public EngineKind Engine { get; set; } = EngineKind.Brisk;
     public int[] ServerPids { get; set; } = [];
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
     public RunMode Mode { get; set; } = RunMode.Handshake;
@@ -78,9 +78,9 @@ internal sealed class LoadOptions
                                  bytes:N (send N bytes, read N bytes back: an echo responder)
           --client-cert F --client-key F   client certificate (PEM)
           --verify CAFILE        verify the server chain and name against CAFILE (off by default)
-          --engine openssl|sslstream|brisk default openssl (libssl.so.3 via P/Invoke); brisk = Brisk's own
-                                 TLS client (cheapest per handshake; checks the server's signature and
-                                 Finished but not its chain: no --verify, --client-cert or --resume id)
+          --engine brisk|openssl|sslstream default brisk: Brisk's own TLS client, the cheapest per handshake
+                                 (checks the server's signature and Finished, not its chain: no --verify,
+                                 --client-cert or --resume id); openssl = libssl.so.3 via P/Invoke
           --server-pid PID[,PID] sample server CPU (and RSS) from /proc/PID
           --timeout 10s          per-connection timeout
           --json FILE            write the results as JSON

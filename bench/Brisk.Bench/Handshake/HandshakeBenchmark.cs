@@ -12,6 +12,7 @@ namespace Brisk.Bench.Handshake;
 /// bytes of the whole pair (SslStream's OpenSSL state is native memory and does not show); the server's own
 /// CPU and allocations are isolated by <c>quick handshake</c>.
 /// <c>dotnet run -c Release --project bench/Brisk.Bench -- --filter *HandshakeBenchmark*</c>
+/// (<c>BRISK_BENCH_SCENARIOS=tls13-rsa,tls13-ecdsa</c> to run a subset).
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 2, iterationCount: 5)]
@@ -28,7 +29,11 @@ public class HandshakeBenchmark
     [ParamsSource(nameof(Scenarios))]
     public string Scenario { get; set; } = "tls13-rsa";
 
-    public static IEnumerable<string> Scenarios => HandshakeScenario.All.Select(s => s.Name);
+    /// <summary>All scenarios, or the comma-separated list in BRISK_BENCH_SCENARIOS (BenchmarkDotNet has no parameter filter).</summary>
+    public static IEnumerable<string> Scenarios =>
+        Environment.GetEnvironmentVariable("BRISK_BENCH_SCENARIOS") is { Length: > 0 } list
+            ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : HandshakeScenario.All.Select(s => s.Name);
 
     [GlobalSetup]
     public void Setup()

@@ -35,11 +35,11 @@ internal sealed class BriskEngine : IConnectionEngine
     internal static TlsClientOptions CreateClientOptions(LoadOptions o)
     {
         if (o.VerifyCaFile is not null)
-            throw new OptionsException("--verify is not supported with --engine brisk (it checks the server's signature and Finished, not its chain); use --engine openssl or sslstream");
+            throw new OptionsException("--verify is not supported with --engine brisk, the default (it checks the server's signature and Finished, not its chain); use --engine openssl or sslstream");
         if (o.ClientCert is not null)
-            throw new OptionsException("--client-cert is not supported with --engine brisk; use --engine openssl or sslstream");
+            throw new OptionsException("--client-cert is not supported with --engine brisk, the default; use --engine openssl or sslstream");
         if (o.Resume == ResumeMode.SessionId)
-            throw new OptionsException("--resume id is not supported with --engine brisk (tickets only); use --engine openssl");
+            throw new OptionsException("--resume id is not supported with --engine brisk, the default (tickets only); use --engine openssl");
         if (!LibCryptoKeyExchangeProvider.IsLibraryAvailable)
             throw new OptionsException("--engine brisk needs libcrypto.so.3 (OpenSSL 3) for its key exchange");
 
