@@ -151,6 +151,42 @@ public class TlsClientConnectionTests
         Assert.Equal(AlertDescription.ProtocolVersion, alert.Description);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Records_arriving_a_few_bytes_at_a_time_are_reassembled(bool tls13)
+    {
+        await using var server = InMemoryTlsServer.Start(TestCredentials.Options(enableTls13: tls13));
+        using var client = new TlsClientConnection(new TlsClientOptions { EnableTls12 = !tls13, EnableTls13 = tls13 });
+        var output = new ArrayBufferWriter<byte>();
+        client.Start(output);
+        var pending = new List<byte>();
+        using var timeout = new CancellationTokenSource(InMemoryTlsServer.Guard);
+        while (!client.IsHandshakeComplete)
+        {
+            if (output.WrittenCount > 0)
+            {
+                await server.ToServer.WriteAsync(output.WrittenMemory, timeout.Token);
+                output.Clear();
+            }
+            var result = await server.FromServer.ReadAsync(timeout.Token);
+            var bytes = result.Buffer.ToArray();
+            server.FromServer.AdvanceTo(result.Buffer.End);
+            // Hand the bytes over in slices of 1 to 7 bytes; whatever Process leaves is offered again with more.
+            for (int i = 0; i < bytes.Length && !client.IsHandshakeComplete;)
+            {
+                int n = Math.Min(1 + i % 7, bytes.Length - i);
+                pending.AddRange(bytes.AsSpan(i, n).ToArray());
+                i += n;
+                var buffer = pending.ToArray();
+                int consumed = client.Process(buffer, output);
+                pending.RemoveRange(0, consumed);
+            }
+        }
+        await server.ToServer.WriteAsync(output.WrittenMemory, timeout.Token);
+        Assert.True(await server.HandshakeResultAsync());
+    }
+
     /// <summary>Runs a TLS 1.2 handshake by hand, letting the test corrupt the server's first flight.</summary>
     [Theory]
     [InlineData("ske-signature", AlertDescription.DecryptError)]
