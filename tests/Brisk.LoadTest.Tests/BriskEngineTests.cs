@@ -95,6 +95,23 @@ public class BriskEngineTests
             Assert.Equal(20, json.GetProperty("first_byte_latency_ms").GetProperty("count").GetInt64());
     }
 
+    [OpenSslTheory]
+    [InlineData("1.2", new[] { "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256" })] // the suite forces the ECDSA certificate
+    [InlineData("1.3", new string[0])] // the client lists ecdsa_secp256r1_sha256 first
+    public async Task Ecdsa_handshakes_complete_against_openssl_s_server(string tls, string[] extra)
+    {
+        using var server = OpenSslServer.Start((openssl, dir) =>
+        {
+            string cert = Path.Combine(dir, "ec.pem"), key = Path.Combine(dir, "ec.key");
+            OpenSslServer.Run(openssl, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-days", "2"]);
+            return ["-dcert", cert, "-dkey", key]; // a second (ECDSA) certificate beside the RSA one
+        });
+        var (exit, output, _, json) = await RunAsync(["--target", $"127.0.0.1:{server.Port}", "--tls", tls, "--request", "http",
+            "--count", "10", "--concurrency", "1", "--quiet", .. extra]);
+        Assert.True(exit == 0 && Errors(json) == 0 && Handshakes(json) == 10, output);
+    }
+
     [OpenSslFact]
     public async Task HelloRetryRequest_from_openssl_is_answered()
     {
