@@ -15,6 +15,7 @@ usage: loadtests/compare.sh [options]
                         (default all)
   --idle N              connections held open in the idle scenario (default 10000; --quick: 2000)
   --request KIND        none (default) | http: what the client does after the handshake
+  --engine NAME         the load generator's engine: brisk (default: the cheapest per handshake), openssl, sslstream
   --quick               short runs (3s, 1s warm-up, 2000 idle connections)
   --keep                keep the temporary directory (certificates, configs, logs, JSON results)
 EOF
@@ -22,7 +23,7 @@ EOF
 
 DURATION=""; WARMUP=""; CONCURRENCY=16; PEERS="brisk,nginx,openssl,kestrel"
 SCENARIOS="tls12-rsa-kx,tls12-ecdhe-x25519,tls13-rsa,tls13-ecdsa,resumed-tls13,resumed-tls12,bulk,idle"
-IDLE=""; QUICK=0; KEEP=0; REQUEST=none
+IDLE=""; QUICK=0; KEEP=0; REQUEST=none; ENGINE=brisk
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
@@ -32,6 +33,7 @@ while [[ $# -gt 0 ]]; do
     --scenarios) SCENARIOS="$2"; shift 2 ;;
     --idle) IDLE="$2"; shift 2 ;;
     --request) REQUEST="$2"; shift 2 ;;
+    --engine) ENGINE="$2"; shift 2 ;;
     --quick) QUICK=1; shift ;;
     --keep) KEEP=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -211,7 +213,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.2f"
 
 IFS=',' read -r -a PEER_LIST <<<"$PEERS"
 IFS=',' read -r -a SCEN_LIST <<<"$SCENARIOS"
-echo "compare.sh: duration $DURATION, warm-up $WARMUP, concurrency $CONCURRENCY, request $REQUEST; server on core $SERVER_CORE, load generator on core $CLIENT_CORE"
+echo "compare.sh: duration $DURATION, warm-up $WARMUP, concurrency $CONCURRENCY, request $REQUEST, engine $ENGINE; server on core $SERVER_CORE, load generator on core $CLIENT_CORE"
 echo "ratios are vs nginx; hs/CPU-s = handshakes per server CPU-second (from /proc/PID/stat); * = load generator saturated its core"
 for scen in "${SCEN_LIST[@]}"; do
   row=""
@@ -230,7 +232,7 @@ for scen in "${SCEN_LIST[@]}"; do
     if ! start_peer "$peer" "$kind" "$sessions" "$responder"; then
       NOTE[$peer]="FAILED TO START: ${START_ERROR:-not listening}"; continue
     fi
-    args=(--target "127.0.0.1:$PORT" --server-pid "$SERVER_PIDS" --quiet --json "$WORK/$name-$peer.json")
+    args=(--target "127.0.0.1:$PORT" --server-pid "$SERVER_PIDS" --engine "$ENGINE" --quiet --json "$WORK/$name-$peer.json")
     if [[ $name == idle ]]; then
       args+=(--idle "$IDLE" --timeout 5s)
     elif [[ $name == bulk ]]; then

@@ -11,8 +11,8 @@ internal static class LoadTestApp
 
     /// <summary>
     /// Runs socket continuations on the epoll thread instead of hopping to the thread pool. Every continuation
-    /// of the openssl engine is short and non-blocking, and the hop (plus the pool's spinning, sched_yield)
-    /// cost ~10% of the client's CPU in a profile. SslStream is left alone: with inline completions it
+    /// of the openssl and brisk engines is short and non-blocking, and the hop (plus the pool's spinning,
+    /// sched_yield) cost ~10% of the client's CPU in a profile. SslStream is left alone: with inline completions it
     /// showed multi-second stalls. System.Net.Sockets reads the variable once, when its first socket engine
     /// starts: this works for the command line, not inside a process that already used sockets.
     /// </summary>
@@ -34,9 +34,14 @@ internal static class LoadTestApp
         try
         {
             options = LoadOptions.Parse(args);
-            if (options.Engine == EngineKind.OpenSsl) UseInlineSocketCompletions();
+            if (options.Engine is EngineKind.OpenSsl or EngineKind.Brisk) UseInlineSocketCompletions();
             var endpoint = await LoadRunner.ResolveAsync(options).ConfigureAwait(false);
-            engine = options.Engine == EngineKind.OpenSsl ? new OpenSslEngine(options, endpoint) : new SslStreamEngine(options, endpoint);
+            engine = options.Engine switch
+            {
+                EngineKind.OpenSsl => new OpenSslEngine(options, endpoint),
+                EngineKind.Brisk => new BriskEngine(options, endpoint),
+                _ => new SslStreamEngine(options, endpoint),
+            };
         }
         catch (OptionsException e)
         {

@@ -3,7 +3,7 @@ using System.Net;
 
 namespace Brisk.LoadTest;
 
-internal enum EngineKind { OpenSsl, SslStream }
+internal enum EngineKind { OpenSsl, SslStream, Brisk }
 
 internal enum ResumeMode { None, Ticket, SessionId }
 
@@ -40,7 +40,7 @@ internal sealed class LoadOptions
     public string? VerifyCaFile { get; set; }
     public string? JsonFile { get; set; }
     public string? ReportFile { get; set; }
-    public EngineKind Engine { get; set; } = EngineKind.OpenSsl;
+    public EngineKind Engine { get; set; } = EngineKind.Brisk;
     public int[] ServerPids { get; set; } = [];
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
     public RunMode Mode { get; set; } = RunMode.Handshake;
@@ -78,7 +78,9 @@ internal sealed class LoadOptions
                                  bytes:N (send N bytes, read N bytes back: an echo responder)
           --client-cert F --client-key F   client certificate (PEM)
           --verify CAFILE        verify the server chain and name against CAFILE (off by default)
-          --engine openssl|sslstream       default openssl (libssl.so.3 via P/Invoke)
+          --engine brisk|openssl|sslstream default brisk: Brisk's own TLS client, the cheapest per handshake
+                                 (checks the server's signature and Finished, not its chain: no --verify,
+                                 --client-cert or --resume id); openssl = libssl.so.3 via P/Invoke
           --server-pid PID[,PID] sample server CPU (and RSS) from /proc/PID
           --timeout 10s          per-connection timeout
           --json FILE            write the results as JSON
@@ -136,7 +138,8 @@ internal sealed class LoadOptions
                     {
                         "openssl" => EngineKind.OpenSsl,
                         "sslstream" => EngineKind.SslStream,
-                        var v => throw new OptionsException($"--engine must be openssl or sslstream, not '{v}'"),
+                        "brisk" => EngineKind.Brisk,
+                        var v => throw new OptionsException($"--engine must be openssl, sslstream or brisk, not '{v}'"),
                     };
                     break;
                 case "--server-pid":
@@ -173,6 +176,8 @@ internal sealed class LoadOptions
         if (o.Mode == RunMode.Bulk && o.Request != RequestKind.None)
             throw new OptionsException("--bulk and --request exclude each other");
         if (o.Sni is null && !IPAddress.TryParse(o.TargetHost, out _)) o.Sni = o.TargetHost;
+        if (o.Engine == EngineKind.Brisk)
+            _ = Engines.BriskEngine.CreateClientOptions(o); // unsupported flag combinations are usage errors up front
         return o;
     }
 

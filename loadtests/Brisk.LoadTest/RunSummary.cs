@@ -58,7 +58,7 @@ internal sealed record RunSummary
         return new RunSummary
         {
             Target = $"{o.TargetHost}:{o.TargetPort}",
-            Engine = o.Engine == EngineKind.OpenSsl ? "openssl" : "sslstream",
+            Engine = o.Engine switch { EngineKind.OpenSsl => "openssl", EngineKind.Brisk => "brisk", _ => "sslstream" },
             Mode = o.Mode switch { RunMode.Bulk => "bulk", RunMode.Idle => "idle", _ => o.Rate > 0 ? "open" : "closed" },
             Tls = o.TlsVersion switch { 0x0303 => "1.2", 0x0304 => "1.3", _ => null },
             Ciphers = o.Ciphers,

@@ -9,7 +9,7 @@ public class OptionsTests
         Assert.Equal("127.0.0.1", o.TargetHost);
         Assert.Equal(4433, o.TargetPort);
         Assert.Null(o.Sni); // no SNI for an IP literal (RFC 6066 §3)
-        Assert.Equal(EngineKind.OpenSsl, o.Engine);
+        Assert.Equal(EngineKind.Brisk, o.Engine);
         Assert.Equal(ResumeMode.None, o.Resume);
         Assert.Null(o.VerifyCaFile);
     }
