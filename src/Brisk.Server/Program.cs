@@ -23,12 +23,20 @@ public static class Program
             return 0;
         }
 
+        // The host must not reload appsettings.json by itself: a half-written file would throw on a watcher
+        // thread. Brisk's own reloader (ConfigurationReloader) re-reads and validates every source instead.
+        var hostConfiguration = new ConfigurationManager();
+        hostConfiguration["hostBuilder:reloadConfigOnChange"] = "false";
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             ContentRootPath = AppContext.BaseDirectory,
             Args = [],
+            Configuration = hostConfiguration,
         });
-        // Order: appsettings.json < BRISK_* environment < command line.
+        var optionsSource = new OptionsSource(AppContext.BaseDirectory, builder.Environment.EnvironmentName, settings);
+        // Order: appsettings.json < --config FILE < BRISK_* environment < command line (OptionsSource reads the same).
+        if (optionsSource.ConfigFile is { } configFile && File.Exists(configFile))
+            builder.Configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
         builder.Configuration.AddEnvironmentVariables("BRISK_");
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.AddSimpleConsole(o =>
@@ -37,11 +45,11 @@ public static class Program
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
 
-        var options = new BriskServerOptions();
+        BriskServerOptions options;
         ServerConfiguration configuration;
         try
         {
-            builder.Configuration.Bind(options);
+            options = optionsSource.Load();
             configuration = ServerConfiguration.Build(options);
         }
         catch (Exception ex) when (ex is ConfigurationException or InvalidOperationException or FormatException)
@@ -50,9 +58,13 @@ public static class Program
             return 2;
         }
 
+        var live = new LiveConfiguration(configuration);
         builder.Services.AddSingleton(configuration);
+        builder.Services.AddSingleton(live);
         builder.Services.AddSingleton<BriskServer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BriskServer>());
+        builder.Services.AddSingleton(sp => new ConfigurationReloader(live, optionsSource.Load, optionsSource.Files, sp.GetRequiredService<ILogger<ConfigurationReloader>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConfigurationReloader>());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = configuration.DrainTimeout + TimeSpan.FromSeconds(5));
 
         using var host = builder.Build();

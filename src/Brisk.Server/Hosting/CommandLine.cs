@@ -25,6 +25,10 @@ public static class CommandLine
         ["--tickets"] = "Tickets",
         ["--ticket-key-file"] = "TicketKeyFile",
         ["--session-cache-size"] = "SessionCacheSize",
+        ["--cert-dir"] = "CertDir",
+        ["--unknown-sni"] = "UnknownSni",
+        ["--config"] = "ConfigFile",
+        ["--watch"] = "WatchFiles",
     };
 
     public const string Usage = """
@@ -32,6 +36,14 @@ public static class CommandLine
           --listen IP:PORT            accept on this endpoint (repeatable; default 127.0.0.1:8443)
           --cert FILE --key FILE      PEM certificate (chain) and private key (repeatable in pairs;
                                       default: generated in-memory RSA-2048 and ECDSA P-256 for localhost)
+          --cert-dir DIR              every NAME.crt|NAME.pem with NAME.key (or a NAME.pem holding
+                                      both) in DIR, for SNI; default set: the --cert pairs, else
+                                      DIR's default.* files (see README "Many certificates")
+          --unknown-sni POLICY        a server_name no certificate carries: default (present the
+                                      default certificate) | reject (unrecognized_name alert)
+          --config FILE               extra JSON configuration file (above appsettings.json)
+          --watch on|off              reload when certificate/key/CA/ticket-key/config files
+                                      change (default on; SIGHUP always reloads)
           --client-auth MODE          none | optional | require
           --client-ca FILE            PEM trust anchors for client certificates
           --responder NAME            http | echo
