@@ -143,16 +143,20 @@ public static class CertificateLoader
 
     private static ServerCertificate Create(X509Certificate2 leaf, List<X509Certificate2> intermediates, string keyPem, IRsaEngine rsaEngine)
     {
-        using var rsaPublic = leaf.GetRSAPublicKey();
+        var rsaPublic = RsaKeyPem.ReadPublicKey(leaf);
         using var ecPublic = rsaPublic is null ? leaf.GetECDsaPublicKey() : null;
-        if (rsaPublic is not null)
+        if (rsaPublic is { } rsaPublicParameters)
         {
-            using var rsa = RSA.Create();
-            ImportKey(rsa, keyPem);
-            var publicParameters = rsaPublic.ExportParameters(false);
-            var privateParameters = rsa.ExportParameters(true);
-            if (!publicParameters.Modulus.AsSpan().SequenceEqual(privateParameters.Modulus) ||
-                !publicParameters.Exponent.AsSpan().SequenceEqual(privateParameters.Exponent))
+            // The managed reader first (microseconds; RSA.ImportFromPem costs milliseconds, see RsaKeyPem), the
+            // platform import for anything it does not take, such as an encrypted key (which is then refused).
+            if (!RsaKeyPem.TryRead(keyPem, out var privateParameters))
+            {
+                using var rsa = RSA.Create();
+                ImportKey(rsa, keyPem);
+                privateParameters = rsa.ExportParameters(true);
+            }
+            if (!rsaPublicParameters.Modulus.AsSpan().SequenceEqual(privateParameters.Modulus) ||
+                !rsaPublicParameters.Exponent.AsSpan().SequenceEqual(privateParameters.Exponent))
                 throw new ConfigurationException("the RSA key does not match the certificate");
             return new ServerCertificate(leaf, intermediates, new RsaServerKey(new RsaPrivateKey(privateParameters), rsaEngine));
         }

@@ -70,13 +70,48 @@ internal static class SniCertificates
 
     /// <summary>
     /// <paramref name="count"/> certificates named <c>host{i}.example.net</c> (even i: ECDSA, odd i: RSA),
-    /// every tenth as a combined PEM, plus <c>default.pem</c> for <c>default.example.net</c>.
+    /// every tenth as a combined PEM, plus <c>default.pem</c> for <c>default.example.net</c>. Issued in
+    /// parallel, each thread with its own copies of the CA and leaf key objects.
     /// </summary>
     public static void WriteMany(string directory, int count)
     {
-        // Sequential: the shared CA and leaf key objects are not documented as safe for concurrent use.
-        for (int i = 0; i < count; i++)
-            Write(directory, $"host{i}.example.net", [$"host{i}.example.net"], rsa: i % 2 == 1, combined: i % 10 == 0);
+        var (ca, caKey) = Ca.Value;
+        var caParameters = caKey.ExportParameters(true);
+        var rsaParameters = SharedRsaKey.Value.ExportParameters(true);
+        var ecdsaParameters = SharedEcdsaKey.Value.ExportParameters(true);
+        string rsaPem = SharedRsaKeyPem.Value, ecdsaPem = SharedEcdsaKeyPem.Value;
+        Parallel.For(0, Environment.ProcessorCount, worker =>
+        {
+            using var issuerKey = ECDsa.Create(caParameters);
+            using var rsa = RSA.Create(rsaParameters);
+            using var ecdsa = ECDsa.Create(ecdsaParameters);
+            var signer = X509SignatureGenerator.CreateForECDsa(issuerKey);
+            for (int i = worker; i < count; i += Environment.ProcessorCount)
+            {
+                string name = $"host{i}.example.net";
+                bool isRsa = i % 2 == 1;
+                var request = isRsa
+                    ? new CertificateRequest($"CN={name}", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+                    : new CertificateRequest($"CN={name}", ecdsa, HashAlgorithmName.SHA256);
+                var san = new SubjectAlternativeNameBuilder();
+                san.AddDnsName(name);
+                request.CertificateExtensions.Add(san.Build());
+                var serial = RandomNumberGenerator.GetBytes(12);
+                serial[0] &= 0x7F;
+                using var certificate = request.Create(ca.SubjectName, signer, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(60), serial);
+                var certificatePem = certificate.ExportCertificatePem() + "\n";
+                var keyPem = (isRsa ? rsaPem : ecdsaPem) + "\n";
+                if (i % 10 == 0)
+                {
+                    File.WriteAllText(Path.Combine(directory, name + ".pem"), certificatePem + keyPem);
+                }
+                else
+                {
+                    File.WriteAllText(Path.Combine(directory, name + ".crt"), certificatePem);
+                    File.WriteAllText(Path.Combine(directory, name + ".key"), keyPem);
+                }
+            }
+        });
         Write(directory, "default", ["default.example.net"], combined: true);
     }
 
