@@ -24,6 +24,10 @@ public sealed class CommandLineTests
     [InlineData(new[] { "--groups", "ffdhe2048" }, "Groups: unknown group 'ffdhe2048'")]
     [InlineData(new[] { "--tls-versions", "1.0" }, "TlsVersions: 1.0 is insecure and not supported")]
     [InlineData(new[] { "--handshake-timeout", "soon" }, "HandshakeTimeout: 'soon' is not a duration")]
+    [InlineData(new[] { "--unknown-sni", "maybe" }, "UnknownSni: 'maybe' is not default or reject")]
+    [InlineData(new[] { "--cert-dir", "/nonexistent/certs" }, "CertDir: cannot read directory '/nonexistent/certs'")]
+    [InlineData(new[] { "--config", "/nonexistent/brisk.json" }, "ConfigFile: '/nonexistent/brisk.json' does not exist")]
+    [InlineData(new[] { "--watch", "sometimes" }, "WatchFiles: 'sometimes' is not on or off")]
     public async Task Bad_options_give_one_line_and_nonzero_exit(string[] arguments, string expected)
     {
         var result = await RunServerAsync(arguments);
@@ -81,7 +85,7 @@ public sealed class CommandLineTests
     {
         var result = await RunServerAsync("--help");
         Assert.Equal(0, result.ExitCode);
-        foreach (var flag in new[] { "--listen", "--cert", "--key", "--client-auth", "--client-ca", "--responder", "--ciphers", "--groups", "--tls-versions" })
+        foreach (var flag in new[] { "--listen", "--cert", "--key", "--client-auth", "--client-ca", "--responder", "--ciphers", "--groups", "--tls-versions", "--cert-dir", "--unknown-sni", "--config", "--watch" })
             Assert.Contains(flag, result.StandardOutput);
     }
 }
