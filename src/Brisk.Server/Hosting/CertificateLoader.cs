@@ -141,6 +141,9 @@ public static class CertificateLoader
         return pairs;
     }
 
+    /// <summary>Benchmark baseline only (<c>quick certload</c>): read RSA keys through the platform import as before.</summary>
+    internal static bool UsePlatformRsaImport { get; set; }
+
     private static ServerCertificate Create(X509Certificate2 leaf, List<X509Certificate2> intermediates, string keyPem, IRsaEngine rsaEngine)
     {
         var rsaPublic = RsaKeyPem.ReadPublicKey(leaf);
@@ -149,7 +152,7 @@ public static class CertificateLoader
         {
             // The managed reader first (microseconds; RSA.ImportFromPem costs milliseconds, see RsaKeyPem), the
             // platform import for anything it does not take, such as an encrypted key (which is then refused).
-            if (!RsaKeyPem.TryRead(keyPem, out var privateParameters))
+            if (UsePlatformRsaImport || !RsaKeyPem.TryRead(keyPem, out var privateParameters))
             {
                 using var rsa = RSA.Create();
                 ImportKey(rsa, keyPem);
