@@ -42,6 +42,11 @@ public static class CertificateLoader
         {
             throw new ConfigurationException($"key file '{keyPath}': {ex.Message}", ex);
         }
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException or PlatformNotSupportedException)
+        {
+            // E.g. an ECDSA key on a curve Brisk does not serve (P-521), or a point libcrypto refuses.
+            throw new ConfigurationException($"key file '{keyPath}': {ex.Message.ReplaceLineEndings(" ")}", ex);
+        }
     }
 
     /// <summary>

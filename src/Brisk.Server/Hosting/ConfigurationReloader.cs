@@ -95,9 +95,11 @@ public sealed partial class ConfigurationReloader : IHostedService, IDisposable
                 // Build loads and parses every file: off the caller's thread (a signal handler or a timer).
                 next = await Task.Run(() => ServerConfiguration.Build(_loadOptions(), previous: running)).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is ConfigurationException or InvalidOperationException or FormatException or IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            catch (Exception ex)
             {
-                var problem = ex.Message.ReplaceLineEndings(" ");
+                // Whatever the new files hold, the running configuration must stay and the reason be logged:
+                // this runs from a signal handler or a timer, where an escaping exception would be lost.
+                var problem = ex is ConfigurationException ? ex.Message.ReplaceLineEndings(" ") : $"{ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}";
                 LastError = problem;
                 Interlocked.Increment(ref _failed);
                 LogReloadFailed(_logger, reason, problem);

@@ -153,6 +153,16 @@ public sealed class SniTests : IDisposable
     }
 
     [Fact]
+    public void A_key_on_an_unsupported_curve_is_a_configuration_error_naming_the_file()
+    {
+        var (certificate, key, _) = SniCertificates.Create("p521.example.com", ["p521.example.com"], rsa: false, ECDsa.Create(ECCurve.NamedCurves.nistP521));
+        File.WriteAllText(Path.Combine(_directory, "p521.crt"), certificate);
+        File.WriteAllText(Path.Combine(_directory, "p521.key"), key);
+        var error = Assert.Throws<ConfigurationException>(() => ServerConfiguration.Build(new BriskServerOptions { CertDir = _directory }));
+        Assert.Contains("p521.key", error.Message);
+    }
+
+    [Fact]
     public void Unknown_sni_policy_is_validated()
     {
         var error = Assert.Throws<ConfigurationException>(() => ServerConfiguration.Build(new BriskServerOptions { CertDir = _directory, UnknownSni = "maybe" }));
