@@ -42,7 +42,7 @@ public static class CertificateLoader
         {
             throw new ConfigurationException($"key file '{keyPath}': {ex.Message}", ex);
         }
-        catch (Exception ex) when (ex is ArgumentException or CryptographicException or PlatformNotSupportedException)
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException or NotSupportedException)
         {
             // E.g. an ECDSA key on a curve Brisk does not serve (P-521), or a point libcrypto refuses.
             throw new ConfigurationException($"key file '{keyPath}': {ex.Message.ReplaceLineEndings(" ")}", ex);
@@ -146,13 +146,13 @@ public static class CertificateLoader
         return pairs;
     }
 
-    /// <summary>Benchmark baseline only (<c>quick certload</c>): read RSA keys through the platform import as before.</summary>
+    /// <summary>Benchmark baseline only (<c>quick certload</c>): read RSA and EC keys through the platform import as before.</summary>
     internal static bool UsePlatformRsaImport { get; set; }
 
     private static ServerCertificate Create(X509Certificate2 leaf, List<X509Certificate2> intermediates, string keyPem, IRsaEngine rsaEngine)
     {
         var rsaPublic = RsaKeyPem.ReadPublicKey(leaf);
-        using var ecPublic = rsaPublic is null ? leaf.GetECDsaPublicKey() : null;
+        var ecPublic = rsaPublic is null ? EcKeyPem.ReadPublicKey(leaf) : null;
         if (rsaPublic is { } rsaPublicParameters)
         {
             // The managed reader first (microseconds; RSA.ImportFromPem costs milliseconds, see RsaKeyPem), the
@@ -168,16 +168,27 @@ public static class CertificateLoader
                 throw new ConfigurationException("the RSA key does not match the certificate");
             return new ServerCertificate(leaf, intermediates, new RsaServerKey(new RsaPrivateKey(privateParameters), rsaEngine));
         }
-        if (ecPublic is not null)
+        if (ecPublic is { } certificatePublicKey)
         {
-            using var ecdsa = ECDsa.Create();
-            ImportKey(ecdsa, keyPem);
-            var publicParameters = ecPublic.ExportParameters(false);
-            var privateParameters = ecdsa.ExportParameters(false);
-            if (!publicParameters.Q.X.AsSpan().SequenceEqual(privateParameters.Q.X) ||
-                !publicParameters.Q.Y.AsSpan().SequenceEqual(privateParameters.Q.Y))
-                throw new ConfigurationException("the ECDSA key does not match the certificate");
-            return new ServerCertificate(leaf, intermediates, EcdsaServerKey.Create(ecdsa));
+            // As for RSA: the managed reader first, the platform import for what it does not take.
+            if (UsePlatformRsaImport || !EcKeyPem.TryRead(keyPem, out var privateParameters))
+            {
+                using var ecdsa = ECDsa.Create();
+                ImportKey(ecdsa, keyPem);
+                privateParameters = ecdsa.ExportParameters(true);
+            }
+            try
+            {
+                var point = privateParameters.Q.X is { } x && privateParameters.Q.Y is { } y ? [0x04, .. x, .. y] : Array.Empty<byte>();
+                if (privateParameters.Curve.Oid?.Value is { } curve && curve != certificatePublicKey.CurveOid ||
+                    !point.AsSpan().SequenceEqual(certificatePublicKey.Point))
+                    throw new ConfigurationException("the ECDSA key does not match the certificate");
+                return new ServerCertificate(leaf, intermediates, EcdsaServerKey.Create(privateParameters));
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(privateParameters.D);
+            }
         }
         throw new ConfigurationException("only RSA and ECDSA (P-256, P-384) certificates are supported");
     }
