@@ -46,17 +46,22 @@ public sealed class RsaKeyPemTests
         var parameters = Key.Value.ExportParameters(true);
         var target = field switch { "P" => parameters.P!, "DP" => parameters.DP!, "InverseQ" => parameters.InverseQ!, _ => parameters.D! };
         target[^1] ^= 0x02; // one flipped bit, as a damaged file would have
-        using var damaged = RSA.Create();
-        // The platform would refuse to import it; write the DER by hand instead.
+        // The platform would refuse to import it; write the DER by hand instead (values with their padding zeros trimmed, as DER wants).
         var writer = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
         using (writer.PushSequence())
         {
             writer.WriteInteger(0);
             foreach (var value in new[] { parameters.Modulus!, parameters.Exponent!, parameters.D!, parameters.P!, parameters.Q!, parameters.DP!, parameters.DQ!, parameters.InverseQ! })
-                writer.WriteIntegerUnsigned(value);
+                writer.WriteIntegerUnsigned(WithoutLeadingZeros(value));
         }
         var pem = PemEncoding.WriteString("RSA PRIVATE KEY", writer.Encode());
         var error = Assert.Throws<ConfigurationException>(() => RsaKeyPem.TryRead(pem, out _));
         Assert.Contains("inconsistent", error.Message);
+    }
+
+    private static ReadOnlySpan<byte> WithoutLeadingZeros(byte[] value)
+    {
+        int first = value.AsSpan().IndexOfAnyExcept((byte)0);
+        return first < 0 ? value.AsSpan(value.Length - 1) : value.AsSpan(first);
     }
 }
