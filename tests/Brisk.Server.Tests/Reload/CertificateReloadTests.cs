@@ -129,6 +129,32 @@ public sealed class CertificateReloadTests : IDisposable
         Assert.Contains(third.ReloadWarnings, w => w.Contains("RsaEngine"));
     }
 
+    [Fact]
+    public async Task A_reload_swaps_only_the_tls_part_listen_and_timeouts_stay_until_a_restart()
+    {
+        var listen = "127.0.0.1:0";
+        var handshakeTimeout = "10s";
+        await using var server = await ReloadingServer.StartAsync(() =>
+        {
+            var options = Options();
+            options.Listen = [listen];
+            options.HandshakeTimeout = handshakeTimeout;
+            options.Alpn = "http/1.1";
+            return options;
+        });
+        var started = server.Live.Current;
+        listen = "127.0.0.1:1";
+        handshakeTimeout = "3s";
+        Assert.True(await server.Reloader.ReloadAsync("test"), server.Reloader.LastError);
+
+        var current = server.Live.Current;
+        Assert.NotSame(started.Tls, current.Tls);
+        Assert.Equal(started.Endpoints, current.Endpoints);
+        Assert.Equal(TimeSpan.FromSeconds(10), current.HandshakeTimeout);
+        Assert.Same(started.Responder, current.Responder);
+        Assert.Equal(_firstSha256, await server.FingerprintOfNewConnectionAsync());
+    }
+
     [Theory]
     [InlineData("-tls1_3")]
     [InlineData("-tls1_2")]
