@@ -23,16 +23,15 @@ public static class Program
             return 0;
         }
 
-        // The host must not reload appsettings.json by itself: a half-written file would throw on a watcher
-        // thread. Brisk's own reloader (ConfigurationReloader) re-reads and validates every source instead.
-        var hostConfiguration = new ConfigurationManager();
-        hostConfiguration["hostBuilder:reloadConfigOnChange"] = "false";
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             ContentRootPath = AppContext.BaseDirectory,
             Args = [],
-            Configuration = hostConfiguration,
         });
+        // Brisk's own options are not bound from builder.Configuration (whose appsettings.json provider reloads by
+        // itself and empties on a half-written file) but read afresh by OptionsSource, at start and on every
+        // reload (ConfigurationReloader), so that a bad file is refused as a whole. builder.Configuration still
+        // serves the host's own sections (Logging).
         var optionsSource = new OptionsSource(AppContext.BaseDirectory, builder.Environment.EnvironmentName, settings);
         // Order: appsettings.json < --config FILE < BRISK_* environment < command line (OptionsSource reads the same).
         if (optionsSource.ConfigFile is { } configFile && File.Exists(configFile))

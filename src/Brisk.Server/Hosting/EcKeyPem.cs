@@ -108,11 +108,11 @@ internal static class EcKeyPem
     public static (string CurveOid, byte[] Point)? ReadPublicKey(X509Certificate2 certificate)
     {
         var publicKey = certificate.PublicKey;
-        if (publicKey.Oid.Value != EcPublicKeyOid)
+        if (publicKey.Oid.Value != EcPublicKeyOid || publicKey.EncodedParameters?.RawData is not { } curveParameters)
             return null;
         try
         {
-            var curve = new AsnReader(publicKey.EncodedParameters.RawData, AsnEncodingRules.DER).ReadObjectIdentifier();
+            var curve = new AsnReader(curveParameters, AsnEncodingRules.DER).ReadObjectIdentifier();
             return (curve, publicKey.EncodedKeyValue.RawData);
         }
         catch (AsnContentException)
