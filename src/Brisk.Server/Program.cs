@@ -30,15 +30,22 @@ public static class Program
             ContentRootPath = AppContext.BaseDirectory,
             Args = [],
         });
-        // Order: appsettings.json < BRISK_* environment < command line.
+        // Brisk's own options are not bound from builder.Configuration (whose appsettings.json provider reloads by
+        // itself and empties on a half-written file) but read afresh by OptionsSource, at start and on every
+        // reload (ConfigurationReloader), so that a bad file is refused as a whole. builder.Configuration still
+        // serves the host's own sections (Logging).
+        var optionsSource = new OptionsSource(AppContext.BaseDirectory, builder.Environment.EnvironmentName, settings);
+        // Order: appsettings.json < --config FILE < BRISK_* environment < command line (OptionsSource reads the same).
+        if (optionsSource.ConfigFile is { } configFile && File.Exists(configFile))
+            builder.Configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
         builder.Configuration.AddEnvironmentVariables("BRISK_");
         builder.Configuration.AddInMemoryCollection(settings);
 
-        var options = new BriskServerOptions();
+        BriskServerOptions options;
         ServerConfiguration configuration;
         try
         {
-            builder.Configuration.Bind(options);
+            options = optionsSource.Load();
             configuration = ServerConfiguration.Build(options);
         }
         catch (Exception ex) when (ex is ConfigurationException or InvalidOperationException or FormatException)
@@ -49,9 +56,13 @@ public static class Program
 
         // Log format, systemd, metrics endpoint (docs/OPERATIONS.md).
         Observability.Configure(builder, configuration);
+        var live = new LiveConfiguration(configuration);
         builder.Services.AddSingleton(configuration);
+        builder.Services.AddSingleton(live);
         builder.Services.AddSingleton<BriskServer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BriskServer>());
+        builder.Services.AddSingleton(sp => new ConfigurationReloader(live, optionsSource.Load, optionsSource.Files, sp.GetRequiredService<ILogger<ConfigurationReloader>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConfigurationReloader>());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = configuration.DrainTimeout + TimeSpan.FromSeconds(5));
 
         using var host = builder.Build();

@@ -82,23 +82,24 @@ public sealed class TlsServerOptions
     public TimeSpan TicketAgeTolerance { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The certificate to present: the first in configuration order that <paramref name="usable"/> accepts and
-    /// whose names match <paramref name="serverName"/> (RFC 6066 §3), else the first usable one. A member of a
-    /// Fiat key family is replaced by the family's next member in turn, so batches fill.
+    /// The certificates indexed by name for SNI, with the default set and the unknown-name policy. When not
+    /// given, every certificate of <see cref="Certificates"/> is filed under its names and is also in the
+    /// default set (unknown names get the first usable certificate in configuration order).
     /// </summary>
-    internal ServerCertificate? SelectCertificate(string? serverName, Func<ServerCertificate, bool> usable)
+    public CertificateStore CertificateStore
     {
-        ServerCertificate? fallback = null;
-        foreach (var certificate in Certificates)
-        {
-            if (!usable(certificate))
-                continue;
-            if (serverName is null || certificate.MatchesHostName(serverName))
-                return certificate.SpreadAcrossFamily();
-            fallback ??= certificate;
-        }
-        return fallback?.SpreadAcrossFamily();
+        get => _certificateStore ?? LazyInitializer.EnsureInitialized(ref _certificateStore, () => CertificateStore.FromList(Certificates));
+        init => _certificateStore = value;
     }
+
+    private CertificateStore? _certificateStore;
+
+    /// <summary>
+    /// The certificate to present (see <see cref="CertificateStore.Select"/>): the first usable certificate of
+    /// the set filed under <paramref name="serverName"/>, else the first usable one of the default set.
+    /// </summary>
+    internal ServerCertificate? SelectCertificate(string? serverName, Func<ServerCertificate, bool> usable) =>
+        CertificateStore.Select(serverName, usable);
 
     /// <summary>Clock for certificate validity checks; tests pin it.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;

@@ -38,6 +38,10 @@ public sealed class CommandLineTests
     [InlineData(new[] { "--metrics", "nonsense" }, "Metrics: 'nonsense' is not IP:PORT")]
     [InlineData(new[] { "--log-format", "xml" }, "LogFormat: 'xml' is not simple or json")]
     [InlineData(new[] { "--access-log", "/nonexistent/dir/access.log" }, "AccessLog: directory '/nonexistent/dir' does not exist")]
+    [InlineData(new[] { "--unknown-sni", "maybe" }, "UnknownSni: 'maybe' is not default or reject")]
+    [InlineData(new[] { "--cert-dir", "/nonexistent/certs" }, "CertDir: cannot read directory '/nonexistent/certs'")]
+    [InlineData(new[] { "--config", "/nonexistent/brisk.json" }, "ConfigFile: '/nonexistent/brisk.json' does not exist")]
+    [InlineData(new[] { "--watch", "sometimes" }, "WatchFiles: 'sometimes' is not on or off")]
     public async Task Bad_options_give_one_line_and_nonzero_exit(string[] arguments, string expected)
     {
         var result = await RunServerAsync(arguments);
@@ -152,7 +156,8 @@ public sealed class CommandLineTests
         var result = await RunServerAsync("--help");
         Assert.Equal(0, result.ExitCode);
         foreach (var flag in new[] { "--listen", "--cert", "--key", "--client-auth", "--client-ca", "--responder", "--ciphers", "--groups", "--tls-versions",
-                     "--max-connections", "--max-handshakes", "--idle-timeout", "--handshake-rate-limit", "--handshake-rate-burst", "--metrics", "--log-format", "--access-log" })
+                     "--max-connections", "--max-handshakes", "--idle-timeout", "--handshake-rate-limit", "--handshake-rate-burst", "--metrics", "--log-format", "--access-log",
+                     "--cert-dir", "--unknown-sni", "--config", "--watch" })
             Assert.Contains(flag, result.StandardOutput);
     }
 }

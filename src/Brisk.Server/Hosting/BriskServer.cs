@@ -18,7 +18,10 @@ namespace Brisk.Server.Hosting;
 /// </summary>
 public sealed partial class BriskServer : IHostedService, IAsyncDisposable
 {
+    // The configuration as started: endpoints, backlog and drain (what a reload cannot change).
     private readonly ServerConfiguration _configuration;
+    // What each new connection starts with; a reload swaps it (see ConfigurationReloader).
+    private readonly LiveConfiguration _live;
     private readonly ILogger<BriskServer> _logger;
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
@@ -30,9 +33,11 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
     private static readonly PipeOptions InputOptions = new(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false);
     private static readonly PipeOptions OutputOptions = new(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false);
 
-    public BriskServer(ServerConfiguration configuration, ILogger<BriskServer> logger)
+    /// <param name="live">The reloadable configuration; when null, <paramref name="configuration"/> is used for the server's life.</param>
+    public BriskServer(ServerConfiguration configuration, ILogger<BriskServer> logger, LiveConfiguration? live = null)
     {
-        _configuration = configuration;
+        _live = live ?? new LiveConfiguration(configuration);
+        _configuration = _live.Current;
         _logger = logger;
     }
 
@@ -43,12 +48,16 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var certificate in _configuration.Tls.Certificates)
+        // Each certificate on its own line while that stays readable; a --cert-dir of thousands gets a summary.
+        var store = _configuration.Tls.CertificateStore;
+        var listed = store.All.Count <= ListedCertificates ? store.All : store.Default;
+        foreach (var certificate in listed)
             LogCertificate(_logger, certificate.KeyType.ToString(), certificate.Leaf.Subject, certificate.Sha256Fingerprint);
+        LogCertificateStore(_logger, store.All.Count, store.NameCount, store.Default.Count, store.UnknownNames.ToString());
         LogRecordCrypto(_logger, _configuration.RecordCryptoDescription);
         if (_configuration.UsesDevelopmentCertificates)
             Console.WriteLine("using generated development certificates (in memory, for localhost)");
-        foreach (var certificate in _configuration.Tls.Certificates)
+        foreach (var certificate in listed)
         {
             string engine = certificate.Key switch
             {
@@ -64,6 +73,8 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             }
             Console.WriteLine($"certificate {certificate.KeyType} sha256 fingerprint {certificate.Sha256Fingerprint}{engine}");
         }
+        if (listed.Count < store.All.Count)
+            Console.WriteLine($"{store.All.Count} certificates for {store.NameCount} names (the {listed.Count} of the default set listed above)");
         StartOperations();
 
         foreach (var endpoint in _configuration.Endpoints)
@@ -133,9 +144,11 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
     {
         var transport = active.Transport;
         string connectionId = $"conn-{id} {active.ClientAddress}";
+        // Read once: this connection keeps these certificates and keys even if a reload swaps them meanwhile.
+        var configuration = _live.Current;
         try
         {
-            using var handshakeTimeout = new CancellationTokenSource(_configuration.HandshakeTimeout);
+            using var handshakeTimeout = new CancellationTokenSource(configuration.HandshakeTimeout);
             // The PROXY header from a load balancer comes before TLS, within the same timeout (BriskServer.ProxyProtocol.cs).
             if (listener.AcceptProxyProtocol)
             {
@@ -143,7 +156,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
                     return;
                 connectionId = $"conn-{id} {active.ClientAddress}";
             }
-            await using var tls = new TlsServerConnection(_configuration.Tls, transport.Transport, _logger, connectionId);
+            await using var tls = new TlsServerConnection(configuration.Tls, transport.Transport, _logger, connectionId);
             active.Tls = tls;
             bool established;
             // Limits (BriskServer.Operations.cs) run here, after any PROXY header: they see the real client address.
@@ -167,6 +180,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
                 ConnectionId = connectionId,
                 AbortClient = transport.Reset,
             };
+            // The listener's responder (its backend, or the configured responder); a reload swaps only the TLS part.
             var application = listener.Responder.RunAsync(context, tls.Application, active.Aborted.Token);
             await Task.WhenAll(pump, application).ConfigureAwait(false);
         }
@@ -214,7 +228,8 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _stopping.Dispose();
         // HSM keys hold token sessions (and the loaded module): closed once no handshake can use them.
-        foreach (var certificate in _configuration.Tls.Certificates)
+        // (A reload that replaced HSM-held certificates leaves the replaced keys' sessions open until here, too: see README.)
+        foreach (var certificate in _configuration.Tls.Certificates.Concat(_live.Current.Tls.Certificates).Distinct())
             (certificate.Key as IDisposable)?.Dispose();
         _metrics.Dispose();
     }
@@ -239,6 +254,11 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         public string? CloseReason { get; set; }
         public long IdleCloseStarted { get; set; }
     }
+
+    private const int ListedCertificates = 16;
+
+    [LoggerMessage(EventId = 247, Level = LogLevel.Information, Message = "{Certificates} certificates for {Names} names; default set {Defaults}; unknown server names: {Policy}")]
+    private static partial void LogCertificateStore(ILogger logger, int certificates, int names, int defaults, string policy);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "listening on {Endpoint}")]
     private static partial void LogListening(ILogger logger, string endpoint);

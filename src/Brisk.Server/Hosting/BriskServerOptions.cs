@@ -13,6 +13,24 @@ public sealed class BriskServerOptions
     /// <summary>Certificate/key pairs: PEM files, or a PEM certificate and a pkcs11: key URI. Empty: a generated in-memory development certificate.</summary>
     public List<CertificateFiles> Certificates { get; set; } = [];
 
+    /// <summary>
+    /// A directory of certificates for SNI, loaded in parallel (see README, "Many certificates (SNI)"): each
+    /// <c>NAME.crt</c> or <c>NAME.pem</c> with its key in <c>NAME.key</c>, or a <c>NAME.pem</c> holding both.
+    /// </summary>
+    public string? CertDir { get; set; }
+
+    /// <summary>A server_name no certificate carries: default (present the default certificate) | reject (unrecognized_name alert).</summary>
+    public string UnknownSni { get; set; } = "default";
+
+    /// <summary>
+    /// An extra JSON configuration file (above appsettings.json, below BRISK_* and the command line). Read by
+    /// Program before the other keys are bound (so it is set by --config or BRISK_ConfigFile); watched for reload.
+    /// </summary>
+    public string? ConfigFile { get; set; }
+
+    /// <summary>Reload when the certificate, key, CA, ticket key or configuration files change: on | off (SIGHUP always reloads).</summary>
+    public string WatchFiles { get; set; } = "on";
+
     /// <summary>none | optional | require.</summary>
     public string ClientAuth { get; set; } = "none";
 

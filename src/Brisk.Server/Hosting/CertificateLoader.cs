@@ -34,6 +34,11 @@ public static class CertificateLoader
         {
             throw new ConfigurationException($"key file '{keyPath}': {ex.Message}", ex);
         }
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException or NotSupportedException)
+        {
+            // E.g. an ECDSA key on a curve Brisk does not serve (P-521), or a point libcrypto refuses.
+            throw new ConfigurationException($"key file '{keyPath}': {ex.Message.ReplaceLineEndings(" ")}", ex);
+        }
     }
 
     private static X509Certificate2Collection LoadChain(string certPath)
@@ -105,29 +110,146 @@ public static class CertificateLoader
         }
     }
 
+    /// <summary>
+    /// Loads every certificate of a directory, in parallel, in ordinal file-name order. The rule, per base
+    /// name NAME (the file name without its last extension; names starting with '.' are skipped, as editors'
+    /// and Kubernetes' bookkeeping files are): <c>NAME.key</c> is the key of <c>NAME.crt</c> or, if there is
+    /// none, of <c>NAME.pem</c>; a <c>NAME.pem</c> without a <c>NAME.key</c> must hold the certificate chain and
+    /// the key together. Other files are ignored. Any file that does not load fails the whole directory with
+    /// a message naming it (a reload then keeps the previous certificates).
+    /// </summary>
+    /// <returns>The certificates, and which of them form the directory's default set (base name <c>default</c>, or starting with <c>default.</c> or <c>default-</c>).</returns>
+    public static (List<ServerCertificate> Certificates, List<ServerCertificate> Defaults) LoadDirectory(string directory, IRsaEngine rsaEngine)
+    {
+        var pairs = ListDirectory(directory);
+        var loaded = new ServerCertificate[pairs.Count];
+        var errors = new ConfigurationException?[pairs.Count];
+        // Parsing and key import dominate; they are independent per file. The RSA engine is shared: a key only
+        // attaches its precomputed state to the one engine instance, never a batch runner of its own.
+        Parallel.For(0, pairs.Count, i =>
+        {
+            try
+            {
+                loaded[i] = LoadPem(pairs[i].Cert, pairs[i].Key, rsaEngine);
+            }
+            catch (ConfigurationException ex)
+            {
+                errors[i] = ex;
+            }
+        });
+        if (errors.FirstOrDefault(e => e is not null) is { } error)
+            throw new ConfigurationException($"CertDir: {error.Message}", error);
+        var defaults = new List<ServerCertificate>();
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            var name = pairs[i].BaseName;
+            if (name.Equals("default", StringComparison.OrdinalIgnoreCase) ||
+                name.StartsWith("default.", StringComparison.OrdinalIgnoreCase) ||
+                name.StartsWith("default-", StringComparison.OrdinalIgnoreCase))
+                defaults.Add(loaded[i]);
+        }
+        return ([.. loaded], defaults);
+    }
+
+    /// <summary>The (certificate, key) file pairs of a directory under the rule of <see cref="LoadDirectory"/>.</summary>
+    internal static List<(string BaseName, string Cert, string Key)> ListDirectory(string directory)
+    {
+        string[] files;
+        try
+        {
+            files = Directory.GetFiles(directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new ConfigurationException($"CertDir: cannot read directory '{directory}': {ex.Message}", ex);
+        }
+        var byBase = new SortedDictionary<string, (string? Crt, string? Pem, string? Key)>(StringComparer.Ordinal);
+        foreach (var path in files)
+        {
+            var fileName = Path.GetFileName(path);
+            if (fileName.StartsWith('.'))
+                continue;
+            var extension = Path.GetExtension(fileName).ToLowerInvariant();
+            if (extension is not (".crt" or ".pem" or ".key"))
+                continue;
+            var baseName = Path.GetFileNameWithoutExtension(fileName);
+            byBase.TryGetValue(baseName, out var entry);
+            byBase[baseName] = extension switch
+            {
+                ".crt" => entry with { Crt = path },
+                ".pem" => entry with { Pem = path },
+                _ => entry with { Key = path },
+            };
+        }
+        var pairs = new List<(string, string, string)>(byBase.Count);
+        foreach (var (baseName, (crt, pem, key)) in byBase)
+        {
+            if (key is not null)
+            {
+                var cert = crt ?? pem ?? throw new ConfigurationException($"CertDir: key file '{key}' has no {baseName}.crt or {baseName}.pem beside it");
+                pairs.Add((baseName, cert, key));
+                if (crt is not null && pem is not null)
+                    throw new ConfigurationException($"CertDir: both '{crt}' and '{pem}' claim the key '{key}'; keep one");
+            }
+            else if (pem is not null)
+            {
+                if (crt is not null)
+                    throw new ConfigurationException($"CertDir: certificate file '{crt}' has no {baseName}.key beside it");
+                pairs.Add((baseName, pem, pem));
+            }
+            else
+            {
+                throw new ConfigurationException($"CertDir: certificate file '{crt}' has no {baseName}.key beside it");
+            }
+        }
+        if (pairs.Count == 0)
+            throw new ConfigurationException($"CertDir: no certificate in '{directory}' (NAME.crt or NAME.pem with NAME.key, or a NAME.pem holding both)");
+        return pairs;
+    }
+
+    /// <summary>Benchmark baseline only (<c>quick certload</c>): read RSA and EC keys through the platform import as before.</summary>
+    internal static bool UsePlatformRsaImport { get; set; }
+
     private static ServerCertificate Create(X509Certificate2 leaf, List<X509Certificate2> intermediates, string keyPem, IRsaEngine rsaEngine)
     {
-        if (leaf.GetRSAPublicKey() is { } rsaPublic)
+        var rsaPublic = RsaKeyPem.ReadPublicKey(leaf);
+        var ecPublic = rsaPublic is null ? EcKeyPem.ReadPublicKey(leaf) : null;
+        if (rsaPublic is { } rsaPublicParameters)
         {
-            using var rsa = RSA.Create();
-            ImportKey(rsa, keyPem);
-            var publicParameters = rsaPublic.ExportParameters(false);
-            var privateParameters = rsa.ExportParameters(true);
-            if (!publicParameters.Modulus.AsSpan().SequenceEqual(privateParameters.Modulus) ||
-                !publicParameters.Exponent.AsSpan().SequenceEqual(privateParameters.Exponent))
+            // The managed reader first (microseconds; RSA.ImportFromPem costs milliseconds, see RsaKeyPem), the
+            // platform import for anything it does not take, such as an encrypted key (which is then refused).
+            if (UsePlatformRsaImport || !RsaKeyPem.TryRead(keyPem, out var privateParameters))
+            {
+                using var rsa = RSA.Create();
+                ImportKey(rsa, keyPem);
+                privateParameters = rsa.ExportParameters(true);
+            }
+            if (!rsaPublicParameters.Modulus.AsSpan().SequenceEqual(privateParameters.Modulus) ||
+                !rsaPublicParameters.Exponent.AsSpan().SequenceEqual(privateParameters.Exponent))
                 throw new ConfigurationException("the RSA key does not match the certificate");
             return new ServerCertificate(leaf, intermediates, new RsaServerKey(new RsaPrivateKey(privateParameters), rsaEngine));
         }
-        if (leaf.GetECDsaPublicKey() is { } ecPublic)
+        if (ecPublic is { } certificatePublicKey)
         {
-            using var ecdsa = ECDsa.Create();
-            ImportKey(ecdsa, keyPem);
-            var publicParameters = ecPublic.ExportParameters(false);
-            var privateParameters = ecdsa.ExportParameters(false);
-            if (!publicParameters.Q.X.AsSpan().SequenceEqual(privateParameters.Q.X) ||
-                !publicParameters.Q.Y.AsSpan().SequenceEqual(privateParameters.Q.Y))
-                throw new ConfigurationException("the ECDSA key does not match the certificate");
-            return new ServerCertificate(leaf, intermediates, EcdsaServerKey.Create(ecdsa));
+            // As for RSA: the managed reader first, the platform import for what it does not take.
+            if (UsePlatformRsaImport || !EcKeyPem.TryRead(keyPem, out var privateParameters))
+            {
+                using var ecdsa = ECDsa.Create();
+                ImportKey(ecdsa, keyPem);
+                privateParameters = ecdsa.ExportParameters(true);
+            }
+            try
+            {
+                var point = privateParameters.Q.X is { } x && privateParameters.Q.Y is { } y ? [0x04, .. x, .. y] : Array.Empty<byte>();
+                if (privateParameters.Curve.Oid?.Value is { } curve && curve != certificatePublicKey.CurveOid ||
+                    !point.AsSpan().SequenceEqual(certificatePublicKey.Point))
+                    throw new ConfigurationException("the ECDSA key does not match the certificate");
+                return new ServerCertificate(leaf, intermediates, EcdsaServerKey.Create(privateParameters));
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(privateParameters.D);
+            }
         }
         throw new ConfigurationException("only RSA and ECDSA (P-256, P-384) certificates are supported");
     }

@@ -39,6 +39,10 @@ public static class CommandLine
         ["--metrics"] = "Metrics",
         ["--log-format"] = "LogFormat",
         ["--access-log"] = "AccessLog",
+        ["--cert-dir"] = "CertDir",
+        ["--unknown-sni"] = "UnknownSni",
+        ["--config"] = "ConfigFile",
+        ["--watch"] = "WatchFiles",
     };
 
     /// <summary>Repeatable flags that become indexed keys (Backend:0, Backend:1, ...).</summary>
@@ -53,6 +57,14 @@ public static class CommandLine
           --listen IP:PORT            accept on this endpoint (repeatable; default 127.0.0.1:8443)
           --cert FILE --key FILE      PEM certificate (chain) and private key (repeatable in pairs;
                                       default: generated in-memory RSA-2048 and ECDSA P-256 for localhost)
+          --cert-dir DIR              every NAME.crt|NAME.pem with NAME.key (or a NAME.pem holding
+                                      both) in DIR, for SNI; default set: the --cert pairs, else
+                                      DIR's default.* files (see README "Many certificates")
+          --unknown-sni POLICY        a server_name no certificate carries: default (present the
+                                      default certificate) | reject (unrecognized_name alert)
+          --config FILE               extra JSON configuration file (above appsettings.json)
+          --watch on|off              reload when certificate/key/CA/ticket-key/config files
+                                      change (default on; SIGHUP always reloads)
           --key "pkcs11:token=T;object=O"  the key held in a PKCS#11 token (RFC 7512 URI; also id=%xx);
                                       --cert may then be a pkcs11: URI too (type=cert)
           --pkcs11-module PATH        the token's PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so)

@@ -27,7 +27,9 @@ public sealed class ServerConfiguration
 
     private IReadOnlyList<ListenerConfiguration>? _listeners;
 
-    public required TlsServerOptions Tls { get; init; }
+    public required TlsServerOptions Tls { get => _tls; init => _tls = value; }
+
+    private TlsServerOptions _tls = null!;
 
     public required IResponder Responder { get; init; }
 
@@ -44,15 +46,75 @@ public sealed class ServerConfiguration
     public string RecordCryptoDescription => Tls.RecordCrypto is ManagedAeadProvider managed ? $"managed ({managed.PathName})" : Tls.RecordCrypto.Name;
 
     /// <summary>True when the certificates were generated in memory for development.</summary>
-    public bool UsesDevelopmentCertificates { get; init; }
+    public bool UsesDevelopmentCertificates { get => _usesDevelopmentCertificates; init => _usesDevelopmentCertificates = value; }
+
+    private bool _usesDevelopmentCertificates;
+
+    /// <summary>The RSA engine every RSA key of this configuration uses; a reload keeps it (see <see cref="Build"/>).</summary>
+    public IRsaEngine? RsaEngine { get; init; }
+
+    /// <summary>The options that chose <see cref="RsaEngine"/>, to tell a reload that asks for another engine.</summary>
+    internal string RsaEngineSettings { get; init; } = "";
+
+    /// <summary>Files and directories whose change triggers a reload (certificates, keys, CA, ticket keys, --cert-dir).</summary>
+    public IReadOnlyList<string> WatchedPaths { get => _watchedPaths; init => _watchedPaths = value; }
+
+    private IReadOnlyList<string> _watchedPaths = [];
+
+    /// <summary>Whether the files are watched (<c>--watch</c>); SIGHUP reloads either way.</summary>
+    public bool WatchFiles { get => _watchFiles; init => _watchFiles = value; }
+
+    private bool _watchFiles = true;
+
+    /// <summary>What a reload could not apply (it needs a restart), one line each; empty at start.</summary>
+    public IReadOnlyList<string> ReloadWarnings { get => _reloadWarnings; init => _reloadWarnings = value; }
+
+    private IReadOnlyList<string> _reloadWarnings = [];
+
+    /// <summary>
+    /// This configuration with the TLS part of <paramref name="reloaded"/>: what a reload swaps in. The
+    /// certificates, suites, groups, client CAs, ticket keys and what depends on them (the watched files) come
+    /// from the new configuration; everything else (endpoints, responder, timeouts and whatever else is not
+    /// TLS) stays as started. A shallow copy, so properties added later are carried without being listed.
+    /// </summary>
+    public ServerConfiguration WithTlsFrom(ServerConfiguration reloaded)
+    {
+        var copy = (ServerConfiguration)MemberwiseClone();
+        copy._tls = reloaded.Tls;
+        copy._usesDevelopmentCertificates = reloaded.UsesDevelopmentCertificates;
+        copy._watchedPaths = reloaded.WatchedPaths;
+        copy._watchFiles = reloaded.WatchFiles;
+        copy._reloadWarnings = [];
+        return copy;
+    }
 
     /// <summary>
     /// Validates every option and loads the files. Throws <see cref="ConfigurationException"/> with a
     /// one-line message naming the key or file and the problem.
+    /// <para>
+    /// On a reload, <paramref name="previous"/> is the running configuration. What must outlive a reload is
+    /// taken from it rather than made again: the RSA engine (a batching engine owns runner threads and each
+    /// key's precomputed state), the in-memory ticket key ring (so tickets already issued still open), the
+    /// session-ID cache and the key-exchange provider. A ticket key file is always read again, so a fleet
+    /// rotation step is applied by a reload.
+    /// </para>
     /// </summary>
-    public static ServerConfiguration Build(BriskServerOptions options)
+    public static ServerConfiguration Build(BriskServerOptions options, ServerConfiguration? previous = null)
     {
-        var rsaEngine = CreateRsaEngine(options);
+        var warnings = new List<string>();
+
+        string rsaEngineSettings = $"{options.RsaEngine.Trim().ToLowerInvariant()} wait={options.RsaBatchWait} minimum={options.RsaBatchMinimum}";
+        IRsaEngine rsaEngine;
+        if (previous?.RsaEngine is { } runningEngine)
+        {
+            rsaEngine = runningEngine;
+            if (previous.RsaEngineSettings != rsaEngineSettings)
+                warnings.Add($"RsaEngine/RsaBatchWait/RsaBatchMinimum changed ({previous.RsaEngineSettings} -> {rsaEngineSettings}); the running engine is kept until a restart");
+        }
+        else
+        {
+            rsaEngine = CreateRsaEngine(options);
+        }
 
         IAeadProvider recordCrypto = options.RecordCrypto.ToLowerInvariant() switch
         {
@@ -61,7 +123,16 @@ public sealed class ServerConfiguration
             var other => throw new ConfigurationException($"RecordCrypto: unknown provider '{other}' (managed, system)"),
         };
 
-        bool development = options.Certificates.Count == 0;
+        var unknownSni = options.UnknownSni.Trim().ToLowerInvariant() switch
+        {
+            "default" => UnknownServerNamePolicy.UseDefault,
+            "reject" => UnknownServerNamePolicy.Reject,
+            var other => throw new ConfigurationException($"UnknownSni: '{other}' is not default or reject"),
+        };
+        bool watchFiles = ParseOnOff("WatchFiles", options.WatchFiles);
+
+        var watched = new List<string>();
+        bool development = options.Certificates.Count == 0 && string.IsNullOrWhiteSpace(options.CertDir);
         if (options.Pkcs11Sessions is < 0 or > 256)
             throw new ConfigurationException("Pkcs11Sessions: 1 to 256 sessions per key, or 0 for one per processor");
         var pkcs11 = new Pkcs11Settings(options.Pkcs11Module, options.Pkcs11PinFile,
@@ -69,13 +140,16 @@ public sealed class ServerConfiguration
         if (!string.IsNullOrWhiteSpace(options.Pkcs11Module) && !options.Certificates.Any(c => Pkcs11.Pkcs11Uri.IsPkcs11Uri(c.Key)))
             throw new ConfigurationException("Pkcs11Module: set, but no --key is a pkcs11: URI");
         List<ServerCertificate> certificates;
+        List<ServerCertificate> defaults;
         if (development)
         {
-            certificates =
+            // A reload keeps the generated certificates: new ones would only change the fingerprints.
+            certificates = previous is { UsesDevelopmentCertificates: true } ? [.. previous.Tls.Certificates] :
             [
                 CertificateLoader.CreateDevelopmentCertificate(CredentialKeyType.Rsa, rsaEngine),
                 CertificateLoader.CreateDevelopmentCertificate(CredentialKeyType.EcdsaP256, rsaEngine),
             ];
+            defaults = certificates;
         }
         else
         {
@@ -87,9 +161,24 @@ public sealed class ServerConfiguration
                     var pair = options.Certificates[i];
                     if (string.IsNullOrWhiteSpace(pair.Cert) || string.IsNullOrWhiteSpace(pair.Key))
                         throw new ConfigurationException($"Certificates:{i}: both Cert and Key are required");
-                    certificates.Add(Pkcs11.Pkcs11Uri.IsPkcs11Uri(pair.Key)
+                    bool hsm = Pkcs11.Pkcs11Uri.IsPkcs11Uri(pair.Key);
+                    certificates.Add(hsm
                         ? CertificateLoader.LoadPkcs11(pair.Cert, pair.Key, pkcs11)
                         : CertificateLoader.LoadPem(pair.Cert, pair.Key, rsaEngine));
+                    if (!Pkcs11.Pkcs11Uri.IsPkcs11Uri(pair.Cert))
+                        watched.Add(pair.Cert);
+                    if (!hsm)
+                        watched.Add(pair.Key);
+                }
+                // The --cert pairs are the default set; with a directory alone, its default.* files (or its first file).
+                defaults = [.. certificates];
+                if (!string.IsNullOrWhiteSpace(options.CertDir))
+                {
+                    var (fromDirectory, directoryDefaults) = CertificateLoader.LoadDirectory(options.CertDir, rsaEngine);
+                    certificates.AddRange(fromDirectory);
+                    if (defaults.Count == 0)
+                        defaults = directoryDefaults.Count > 0 ? directoryDefaults : [fromDirectory[0]];
+                    watched.Add(options.CertDir);
                 }
             }
             catch
@@ -102,6 +191,7 @@ public sealed class ServerConfiguration
         }
 
         ServerCertificate.LinkKeyFamilies(certificates);
+        var store = new CertificateStore(certificates, defaults, unknownSni);
 
         var clientAuth = options.ClientAuth.ToLowerInvariant() switch
         {
@@ -116,12 +206,13 @@ public sealed class ServerConfiguration
             if (string.IsNullOrWhiteSpace(options.ClientCa))
                 throw new ConfigurationException("ClientCa: client authentication needs --client-ca FILE with the trusted CAs");
             anchors = CertificateLoader.LoadTrustAnchors(options.ClientCa);
+            watched.Add(options.ClientCa);
         }
 
         var (enable12, enable13) = ParseVersions(options.TlsVersions);
         var (suites12, suites13) = ParseCiphers(options.Ciphers);
         var groups = ParseGroups(options.Groups);
-        var keyExchange = new LibCryptoKeyExchangeProvider();
+        var keyExchange = previous?.Tls.KeyExchange as LibCryptoKeyExchangeProvider ?? new LibCryptoKeyExchangeProvider();
         foreach (var group in groups)
         {
             if (!keyExchange.IsSupported(group))
@@ -147,7 +238,11 @@ public sealed class ServerConfiguration
         foreach (var protocol in routedAlpn.Where(p => !alpn.Contains(p)))
             throw new ConfigurationException($"Alpn: a route selects on ALPN '{protocol}', which is not offered (add it to Alpn)");
 
-        var (ticketKeys, sessionCache, ticketLifetime) = BuildResumption(options, recordCrypto);
+        var (ticketKeys, sessionCache, ticketLifetime) = BuildResumption(options, recordCrypto, previous?.Tls, warnings);
+        if (ticketKeys?.KeyFile is { } keyFile)
+            watched.Add(keyFile);
+        if (!string.IsNullOrWhiteSpace(options.ConfigFile))
+            watched.Add(options.ConfigFile);
         if (options.TicketCount is < 0 or > 10)
             throw new ConfigurationException("TicketCount: must be between 0 and 10");
 
@@ -161,9 +256,15 @@ public sealed class ServerConfiguration
             Backlog = options.Backlog > 0 ? options.Backlog : throw new ConfigurationException("Backlog: must be positive"),
             Operations = OperationsSettings.Build(options),
             UsesDevelopmentCertificates = development,
+            RsaEngine = rsaEngine,
+            RsaEngineSettings = rsaEngineSettings,
+            WatchedPaths = watched.Select(Path.GetFullPath).Distinct().ToList(),
+            WatchFiles = watchFiles,
+            ReloadWarnings = warnings,
             Tls = new TlsServerOptions
             {
                 Certificates = certificates,
+                CertificateStore = store,
                 Tls12CipherSuites = suites12,
                 Tls13CipherSuites = suites13,
                 Groups = groups,
@@ -183,19 +284,18 @@ public sealed class ServerConfiguration
         };
     }
 
-    /// <summary>Ticket keys (memory or file), the session-ID cache and the session lifetime.</summary>
-    private static (TicketKeyRing?, SessionCache?, TimeSpan) BuildResumption(BriskServerOptions options, IAeadProvider aead)
+    /// <summary>
+    /// Ticket keys (memory or file), the session-ID cache and the session lifetime. On a reload
+    /// (<paramref name="previous"/> set) the in-memory ring and the cache are kept, so sessions survive;
+    /// a key file is read afresh (a bad file fails the reload, and the running keys stay).
+    /// </summary>
+    private static (TicketKeyRing?, SessionCache?, TimeSpan) BuildResumption(BriskServerOptions options, IAeadProvider aead, TlsServerOptions? previous, List<string> warnings)
     {
         var lifetime = ParseDuration("TicketLifetime", options.TicketLifetime);
         // RFC 8446 §4.6.1: ticket_lifetime must not exceed 7 days.
         if (lifetime > TimeSpan.FromDays(7))
             throw new ConfigurationException("TicketLifetime: at most 7 days (RFC 8446 §4.6.1)");
-        bool tickets = options.Tickets.Trim().ToLowerInvariant() switch
-        {
-            "on" or "true" or "yes" => true,
-            "off" or "false" or "no" => false,
-            var other => throw new ConfigurationException($"Tickets: '{other}' is not on or off"),
-        };
+        bool tickets = ParseOnOff("Tickets", options.Tickets);
         TicketKeyRing? ring = null;
         if (!string.IsNullOrWhiteSpace(options.TicketKeyFile))
         {
@@ -210,6 +310,13 @@ public sealed class ServerConfiguration
                 throw new ConfigurationException($"TicketKeyFile: {ex.Message}");
             }
         }
+        else if (tickets && previous?.TicketKeys is { KeyFile: null } running)
+        {
+            // The rotating in-memory keys are the only copy: a new ring would orphan every ticket issued so far.
+            ring = running;
+            if (lifetime != previous.TicketLifetime)
+                warnings.Add("TicketLifetime changed: the in-memory ticket keys keep their acceptance window until a restart");
+        }
         else if (tickets)
         {
             // A key seals for an hour, then keeps opening for a ticket lifetime, so every ticket lives its full lifetime.
@@ -217,9 +324,20 @@ public sealed class ServerConfiguration
         }
         if (options.SessionCacheSize < 0)
             throw new ConfigurationException("SessionCacheSize: must be 0 (off) or positive");
-        var cache = options.SessionCacheSize > 0 ? new SessionCache(options.SessionCacheSize, TimeProvider.System) : null;
+        SessionCache? cache;
+        if (previous?.SessionCache is { } runningCache && runningCache.Capacity == options.SessionCacheSize)
+            cache = runningCache;
+        else
+            cache = options.SessionCacheSize > 0 ? new SessionCache(options.SessionCacheSize, TimeProvider.System) : null;
         return (ring, cache, lifetime);
     }
+
+    private static bool ParseOnOff(string key, string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "on" or "true" or "yes" => true,
+        "off" or "false" or "no" => false,
+        var other => throw new ConfigurationException($"{key}: '{other}' is not on or off"),
+    };
 
     /// <summary>
     /// The RSA engine named by RsaEngine. "auto" takes the native batched engine where this CPU and build

@@ -28,6 +28,16 @@ public sealed class EcdsaServerKey : IServerPrivateKey
         return new EcdsaServerKey(EcdsaPrivateKey.FromECDsa(key), keyType);
     }
 
+    /// <summary>
+    /// From the curve, private scalar and public point (libcrypto checks that they belong together). The
+    /// caller keeps, and erases, <paramref name="parameters"/>.
+    /// </summary>
+    public static EcdsaServerKey Create(ECParameters parameters)
+    {
+        var key = new EcdsaPrivateKey(parameters); // named P-256/P-384 only: anything else throws NotSupportedException
+        return new EcdsaServerKey(key, key.Curve == NamedGroup.Secp384r1 ? CredentialKeyType.EcdsaP384 : CredentialKeyType.EcdsaP256);
+    }
+
     public CredentialKeyType KeyType { get; }
 
     public int MaxSignatureLength => KeyType == CredentialKeyType.EcdsaP384 ? 104 : 72;

@@ -37,6 +37,11 @@ public sealed class ServerCertificate
 
     public CredentialKeyType KeyType => Key.KeyType;
 
+    /// <summary>
+    /// The names the certificate is filed under for SNI: its subjectAltName dNSNames, or, only when the
+    /// certificate has no dNSName at all, the subject common name (the legacy place; RFC 6125 §6.4.4 lets a
+    /// client fall back to it in exactly that case).
+    /// </summary>
     public IReadOnlyList<string> DnsNames { get; }
 
     public string Sha256Fingerprint { get; }
@@ -45,12 +50,19 @@ public sealed class ServerCertificate
     private int _nextSibling;
 
     /// <summary>
-    /// Certificates whose RSA keys share this one's modulus (a Fiat key family, see keygen). Handshakes
-    /// are spread across the family so that the Fiat engine's batches fill with distinct exponents.
+    /// Certificates whose RSA keys share this one's modulus (a Fiat key family, see keygen) and that carry
+    /// the same names. Handshakes are spread across the family so that the Fiat engine's batches fill with
+    /// distinct exponents. The names are part of the family key because one key may well serve many
+    /// certificates for different hosts (a key reused across renewals or sites): those are not
+    /// interchangeable, and spreading across them would present the wrong host's certificate.
     /// </summary>
     public static void LinkKeyFamilies(IReadOnlyList<ServerCertificate> certificates)
     {
-        foreach (var family in certificates.Where(c => c.Key is RsaServerKey).GroupBy(c => Convert.ToHexString(((RsaServerKey)c.Key).Key.Modulus)))
+        var families = certificates
+            .Where(c => c.Key is RsaServerKey)
+            .GroupBy(c => Convert.ToHexString(((RsaServerKey)c.Key).Key.Modulus) + " " +
+                string.Join(",", c.DnsNames.Select(n => n.ToLowerInvariant()).Order(StringComparer.Ordinal)));
+        foreach (var family in families)
         {
             var members = family.ToList();
             if (members.Count > 1)
@@ -102,23 +114,6 @@ public sealed class ServerCertificate
             }
         }
         scheme = default;
-        return false;
-    }
-
-    public bool MatchesHostName(string hostName)
-    {
-        foreach (var name in DnsNames)
-        {
-            if (string.Equals(name, hostName, StringComparison.OrdinalIgnoreCase))
-                return true;
-            // RFC 6125 §6.4.3: a wildcard matches exactly one left-most label.
-            if (name.StartsWith("*.", StringComparison.Ordinal))
-            {
-                int dot = hostName.IndexOf('.');
-                if (dot > 0 && string.Equals(name[1..], hostName[dot..], StringComparison.OrdinalIgnoreCase))
-                    return true;
-            }
-        }
         return false;
     }
 

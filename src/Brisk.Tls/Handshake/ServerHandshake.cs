@@ -1,4 +1,5 @@
 using Brisk.Tls.Codec;
+using Brisk.Tls.Credentials;
 using Brisk.Tls.Messages;
 using Brisk.Tls.Protocol;
 
@@ -35,6 +36,11 @@ internal sealed class ServerHandshake(TlsServerConnection connection) : IDisposa
         var clientHello = ClientHello.Parse(message.Span[HandshakeHeader.Length..]);
         ushort version = NegotiateVersion(clientHello, connection.Options);
         connection.Info.Version = version;
+        // RFC 6066 §3: a server that does not recognise the name may abort with a fatal unrecognized_name
+        // (checked before resumption too, so a ticket cannot reach a name the server no longer serves).
+        var store = connection.Options.CertificateStore;
+        if (clientHello.ServerName is { } serverName && store.UnknownNames == UnknownServerNamePolicy.Reject && !store.Recognizes(serverName))
+            throw new TlsProtocolException(AlertDescription.UnrecognizedName, $"no certificate for server_name '{serverName}'");
         if (version == ProtocolVersion.Tls13)
         {
             _tls13 = new Tls13ServerHandshake(connection, clientHello, message.Span);

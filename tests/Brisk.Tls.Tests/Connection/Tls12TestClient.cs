@@ -101,6 +101,9 @@ internal sealed class Tls12TestClient : IDisposable
 
     // ---- ClientHello -----------------------------------------------------------------------------
 
+    /// <summary>The server_name sent (RFC 6066 §3); null sends no extension.</summary>
+    public string? ServerName { get; set; } = "localhost";
+
     public ClientHello CreateClientHello() => new()
     {
         LegacyVersion = LegacyVersion,
@@ -108,7 +111,7 @@ internal sealed class Tls12TestClient : IDisposable
         Random = ClientRandom,
         CipherSuites = Suites,
         CompressionMethods = CompressionMethods,
-        ServerName = "localhost",
+        ServerName = ServerName,
         SupportedGroups = Groups,
         EcPointFormats = [0],
         SignatureAlgorithms = SignatureAlgorithms,
