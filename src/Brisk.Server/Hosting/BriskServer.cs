@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using Brisk.Server.ClientDirectory;
 using Brisk.Server.Responders;
 using Brisk.Server.Transport;
 using Brisk.Tls;
@@ -30,10 +31,13 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
     private static readonly PipeOptions InputOptions = new(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false);
     private static readonly PipeOptions OutputOptions = new(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false);
 
-    public BriskServer(ServerConfiguration configuration, ILogger<BriskServer> logger)
+    /// <param name="loggerFactory">For components built with the configuration before logging existed (the directory check).</param>
+    public BriskServer(ServerConfiguration configuration, ILogger<BriskServer> logger, ILoggerFactory? loggerFactory = null)
     {
         _configuration = configuration;
         _logger = logger;
+        if (configuration.Tls.ClientCertificatePolicy is LdapClientCertificatePolicy directory && loggerFactory is not null)
+            directory.Logger = loggerFactory.CreateLogger<LdapClientCertificatePolicy>();
     }
 
     /// <summary>The bound endpoints (with the real port when 0 was asked for).</summary>
@@ -46,6 +50,12 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         foreach (var certificate in _configuration.Tls.Certificates)
             LogCertificate(_logger, certificate.KeyType.ToString(), certificate.Leaf.Subject, certificate.Sha256Fingerprint);
         LogRecordCrypto(_logger, _configuration.RecordCryptoDescription);
+        if (_configuration.Tls.ClientCertificatePolicy is LdapClientCertificatePolicy directory)
+        {
+            var d = directory.Options;
+            LogClientDirectory(_logger, d.Server.ToString(), d.Lookup.BaseDn, d.Lookup.Filter, d.BindDn ?? "anonymous",
+                d.CacheTimeToLive.TotalSeconds, d.FailOpen ? "open" : "closed");
+        }
         if (_configuration.UsesDevelopmentCertificates)
             Console.WriteLine("using generated development certificates (in memory, for localhost)");
         foreach (var certificate in _configuration.Tls.Certificates)
@@ -177,6 +187,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         if (!_stopping.IsCancellationRequested)
             await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _stopping.Dispose();
+        (_configuration.Tls.ClientCertificatePolicy as IDisposable)?.Dispose();
     }
 
     private sealed class ActiveConnection(SocketConnection transport)
@@ -210,6 +221,9 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "record encryption: {Description}")]
     private static partial void LogRecordCrypto(ILogger logger, string description);
+
+    [LoggerMessage(EventId = 326, Level = LogLevel.Information, Message = "client directory check: {Server} base={Base} filter={Filter} bind={Bind} cache-ttl={CacheTtl}s on-unreachable={OnUnreachable}")]
+    private static partial void LogClientDirectory(ILogger logger, string server, string @base, string filter, string bind, double cacheTtl, string onUnreachable);
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "draining {Count} connections for up to {Seconds}s")]
     private static partial void LogDraining(ILogger logger, int count, double seconds);

@@ -25,6 +25,16 @@ public static class CommandLine
         ["--tickets"] = "Tickets",
         ["--ticket-key-file"] = "TicketKeyFile",
         ["--session-cache-size"] = "SessionCacheSize",
+        ["--client-directory"] = "ClientDirectory",
+        ["--client-directory-base"] = "ClientDirectoryBase",
+        ["--client-directory-filter"] = "ClientDirectoryFilter",
+        ["--client-directory-bind-dn"] = "ClientDirectoryBindDn",
+        ["--client-directory-password-file"] = "ClientDirectoryPasswordFile",
+        ["--client-directory-timeout"] = "ClientDirectoryTimeout",
+        ["--client-directory-cache-ttl"] = "ClientDirectoryCacheTtl",
+        ["--client-directory-cache-size"] = "ClientDirectoryCacheSize",
+        ["--client-directory-on-unreachable"] = "ClientDirectoryOnUnreachable",
+        ["--client-directory-deny-alert"] = "ClientDirectoryDenyAlert",
     };
 
     public const string Usage = """
@@ -48,6 +58,20 @@ public static class CommandLine
           --ticket-key-file FILE      shared ticket keys, one hex/base64 key per line, newest
                                       first (default: in-memory keys rotated hourly)
           --session-cache-size N      TLS 1.2 session-ID cache entries (default 20000; 0: off)
+          --client-directory URI      ldap://HOST:PORT or ldaps://HOST:PORT: admit a client only if its
+                                      certificate is in its entry's userCertificate;binary
+          --client-directory-base DN  search base; with {cn}, {email} or {subject} in it, the DN of the
+                                      user's entry itself (read with a base-scope search)
+          --client-directory-filter F filter template (default (&(objectClass=inetOrgPerson)(cn={cn})));
+                                      {cn}, {email}, {subject} are RFC 4515-escaped
+          --client-directory-bind-dn DN          simple bind as DN (default: anonymous)
+          --client-directory-password-file FILE  bind password (or env BRISK_CLIENT_DIRECTORY_PASSWORD)
+          --client-directory-timeout SPAN        connect + bind + search bound (default 3s)
+          --client-directory-cache-ttl SPAN      answer cache lifetime (default 60s; 0: no cache)
+          --client-directory-cache-size N        answer cache entries (default 10000)
+          --client-directory-on-unreachable closed|open   directory down: deny (default) or admit
+          --client-directory-deny-alert certificate_unknown|access_denied   alert for an unlisted
+                                      certificate (default certificate_unknown)
         Key tool:
           keygen --batch N --bits B --out DIR   a Fiat key family: one modulus, N small exponents,
                                                 N self-signed certificates for localhost
