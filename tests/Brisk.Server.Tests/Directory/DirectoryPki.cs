@@ -67,8 +67,8 @@ public sealed class DirectoryPki
     public ClientCertificateFiles Client(string name, string commonName, string? email = null)
     {
         var builder = new X500DistinguishedNameBuilder();
-        builder.AddOrganizationName("Brisk Directory Tests");
         builder.AddCommonName(commonName);
+        builder.AddOrganizationName("Brisk Directory Tests");
         return Client(name, builder.Build(), email);
     }
 }
