@@ -97,9 +97,14 @@ public sealed partial class LdapClientCertificatePolicy : IClientCertificatePoli
             Interlocked.Increment(ref _cacheMissCount);
             _cacheMisses.Add(1);
             // Handshakes presenting the same certificate at once share one search. The shared task is not tied to
-            // this handshake's token: one client giving up does not cancel the others' lookup.
-            var lookup = _inFlight.GetOrAdd(key, k => LookupAndForgetAsync(k, client.Certificate));
-            result = await lookup.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // this handshake's token: one client giving up does not cancel the others' lookup. The task is in the
+            // map before the lookup starts, so the lookup's removal of it can never come first and leave a
+            // finished lookup behind to answer every later handshake.
+            var mine = new TaskCompletionSource<LookupResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var shared = _inFlight.GetOrAdd(key, mine.Task);
+            if (shared == mine.Task)
+                _ = LookupAndForgetAsync(key, client.Certificate, mine);
+            result = await shared.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         return Decide(client, result);
     }
@@ -141,20 +146,21 @@ public sealed partial class LdapClientCertificatePolicy : IClientCertificatePoli
         return decision;
     }
 
-    private async Task<LookupResult> LookupAndForgetAsync(string key, X509Certificate2 certificate)
+    /// <summary>The lookup, its metrics and log; then the in-flight entry goes and only then the waiters get the answer.</summary>
+    private async Task LookupAndForgetAsync(string key, X509Certificate2 certificate, TaskCompletionSource<LookupResult> completion)
     {
+        var result = new LookupResult(DirectoryOutcome.Error, "lookup did not complete");
         try
         {
-            await Task.Yield(); // leave GetOrAdd's factory at once; the search runs as its own continuation
             var started = Stopwatch.GetTimestamp();
-            LookupResult result;
             try
             {
                 result = await LookupAsync(certificate).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or LdapException or DirectoryException or InvalidOperationException)
+            catch (Exception ex)
             {
-                // E.g. libldap missing: a fault of this machine, reported like any directory error (fail closed).
+                // E.g. libldap missing (DllNotFoundException): a fault of this machine, reported like any directory
+                // error (fail closed). Nothing may escape: this task is not awaited by anyone but the waiters.
                 result = new LookupResult(DirectoryOutcome.Error, $"{ex.GetType().Name}: {ex.Message}");
             }
             _lookupDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -163,13 +169,16 @@ public sealed partial class LdapClientCertificatePolicy : IClientCertificatePoli
             // Only definite answers are cached: an unreachable directory is asked again next time.
             if (result.Outcome is DirectoryOutcome.Listed or DirectoryOutcome.NotFound or DirectoryOutcome.NotListed)
                 _cache.Add(key, result.Outcome);
-            return result;
         }
         finally
         {
-            _inFlight.TryRemove(key, out _);
+            _inFlight.TryRemove(new KeyValuePair<string, Task<LookupResult>>(key, completion.Task));
+            completion.SetResult(result);
         }
     }
+
+    /// <summary>Lookups under way (tests: none may be left behind once all handshakes are answered).</summary>
+    internal int LookupsInFlight => _inFlight.Count;
 
     private async Task<LookupResult> LookupAsync(X509Certificate2 certificate)
     {
