@@ -30,8 +30,11 @@ internal static partial class ClientCertificatePolicyCheck
             LogPolicyFailed(connection.Logger, ex, connection.ConnectionId, client.Subject);
             throw new TlsProtocolException(AlertDescription.InternalError, $"client certificate policy failed: {ex.GetType().Name}: {ex.Message}");
         }
-        if (!decision.IsAllowed)
-            throw new TlsProtocolException(decision.Alert, $"client certificate '{client.Subject}' denied by policy: {decision.Reason}");
+        if (decision.IsAllowed)
+            return;
+        // default(ClientCertificateDecision) denies with alert 0 (close_notify), which is no error alert: internal_error.
+        var alert = decision.Alert is AlertDescription.CloseNotify or AlertDescription.UserCanceled ? AlertDescription.InternalError : decision.Alert;
+        throw new TlsProtocolException(alert, $"client certificate '{client.Subject}' denied by policy: {decision.Reason ?? "no reason given"}");
     }
 
     [LoggerMessage(EventId = 320, Level = LogLevel.Error, Message = "{ConnectionId} client certificate policy threw for '{Subject}'; the handshake ends with internal_error")]

@@ -115,6 +115,15 @@ public sealed class ClientCertificatePolicyTests
     }
 
     [Fact]
+    public async Task Tls13_default_decision_denies_with_internal_error()
+    {
+        var (server, client) = await Tls13CertificateVerifySentAsync(new RecordingPolicy(_ => default));
+        await using var _ = server;
+        using var __ = client;
+        await Tls13AlertAssert.EncryptedHandshakeAlertThenEndAsync(server, client, AlertDescription.InternalError);
+    }
+
+    [Fact]
     public async Task Tls13_policy_is_not_asked_before_a_bad_certificate_verify_is_rejected()
     {
         var policy = Allowing();
