@@ -168,6 +168,16 @@ public sealed class SlapdServer : IAsyncDisposable
             throw new InvalidOperationException($"ldapadd failed: {result}");
     }
 
+    /// <summary>ldapmodify of <paramref name="ldif"/> as the rootdn (e.g. deleting a certificate value).</summary>
+    public async Task ModifyAsync(string ldif)
+    {
+        var file = Path.Combine(_directory, $"modify-{Guid.NewGuid():N}.ldif");
+        await File.WriteAllTextAsync(file, ldif.ReplaceLineEndings("\n") + "\n");
+        var result = await ExternalTool.RunAsync("ldapmodify", ["-x", "-H", Url, "-D", RootDn, "-w", RootPassword, "-f", file]);
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"ldapmodify failed: {result}");
+    }
+
     /// <summary>An inetOrgPerson under ou=people with the given certificates in userCertificate;binary (RFC 4523 §2.1).</summary>
     public Task AddPersonAsync(string rdn, string cn, string? mail = null, params byte[][] certificates)
     {
