@@ -247,7 +247,16 @@ public sealed partial class LdapClientCertificatePolicy : IClientCertificatePoli
                 connection.SessionOptions.ProtocolVersion = 3;
                 connection.SessionOptions.ReferralChasing = ReferralChasingOptions.None;
                 if (ldaps)
+                {
                     connection.SessionOptions.SecureSocketLayer = true;
+                    if (_options.TrustedCertificatesDirectory is { } trusted && !OperatingSystem.IsWindows())
+                    {
+                        // libldap keeps one global TLS context; a new one for this connection picks up our CA
+                        // directory (LDAP_OPT_X_TLS_CACERTDIR, then LDAP_OPT_X_TLS_NEWCTX).
+                        connection.SessionOptions.TrustedCertificatesDirectory = trusted;
+                        connection.SessionOptions.StartNewTlsSessionContext();
+                    }
+                }
                 connection.Bind();
                 return connection;
             }

@@ -10,6 +10,12 @@ public sealed record LdapDirectoryOptions
 
     public required DirectoryLookupTemplate Lookup { get; init; }
 
+    /// <summary>
+    /// ldaps: directory of trusted CA certificates in OpenSSL's hashed layout (<c>openssl rehash DIR</c>) for the
+    /// directory server's certificate, in a TLS context of our own; null: libldap's defaults (ldap.conf, LDAPTLS_*).
+    /// </summary>
+    public string? TrustedCertificatesDirectory { get; init; }
+
     /// <summary>DN to bind as (simple bind, RFC 4513 §5.1.3), or null for an anonymous bind.</summary>
     public string? BindDn { get; init; }
 

@@ -85,6 +85,9 @@ public sealed class BriskServerOptions
     /// <summary>Search filter template with {cn}, {email}, {subject} (values RFC 4515-escaped).</summary>
     public string? ClientDirectoryFilter { get; set; }
 
+    /// <summary>ldaps: directory of CA certificates (OpenSSL hashed layout) that the directory server's certificate must chain to.</summary>
+    public string? ClientDirectoryCaDir { get; set; }
+
     /// <summary>DN for a simple bind; empty: anonymous.</summary>
     public string? ClientDirectoryBindDn { get; set; }
 

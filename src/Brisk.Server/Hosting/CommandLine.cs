@@ -28,6 +28,7 @@ public static class CommandLine
         ["--client-directory"] = "ClientDirectory",
         ["--client-directory-base"] = "ClientDirectoryBase",
         ["--client-directory-filter"] = "ClientDirectoryFilter",
+        ["--client-directory-ca-dir"] = "ClientDirectoryCaDir",
         ["--client-directory-bind-dn"] = "ClientDirectoryBindDn",
         ["--client-directory-password-file"] = "ClientDirectoryPasswordFile",
         ["--client-directory-timeout"] = "ClientDirectoryTimeout",
@@ -64,6 +65,8 @@ public static class CommandLine
                                       user's entry itself (read with a base-scope search)
           --client-directory-filter F filter template (default (&(objectClass=inetOrgPerson)(cn={cn})));
                                       {cn}, {email}, {subject} are RFC 4515-escaped
+          --client-directory-ca-dir DIR          ldaps: CA certificates for the directory's certificate
+                                                 (OpenSSL hashed directory, see openssl rehash)
           --client-directory-bind-dn DN          simple bind as DN (default: anonymous)
           --client-directory-password-file FILE  bind password (or env BRISK_CLIENT_DIRECTORY_PASSWORD)
           --client-directory-timeout SPAN        connect + bind + search bound (default 3s)

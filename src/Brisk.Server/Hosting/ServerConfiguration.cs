@@ -164,6 +164,7 @@ public sealed class ServerConfiguration
                 ("ClientDirectoryBase", options.ClientDirectoryBase),
                 ("ClientDirectoryFilter", options.ClientDirectoryFilter),
                 ("ClientDirectoryBindDn", options.ClientDirectoryBindDn),
+                ("ClientDirectoryCaDir", options.ClientDirectoryCaDir),
                 ("ClientDirectoryPasswordFile", options.ClientDirectoryPasswordFile),
             })
             {
@@ -216,6 +217,16 @@ public sealed class ServerConfiguration
         if (bindDn is not null && password is null)
             throw new ConfigurationException($"ClientDirectoryBindDn: needs a password (--client-directory-password-file FILE or {ClientDirectoryPasswordVariable})");
 
+        string? caDirectory = null;
+        if (!string.IsNullOrWhiteSpace(options.ClientDirectoryCaDir))
+        {
+            if (server.Scheme != "ldaps")
+                throw new ConfigurationException("ClientDirectoryCaDir: only for an ldaps:// directory");
+            if (!Directory.Exists(options.ClientDirectoryCaDir))
+                throw new ConfigurationException($"ClientDirectoryCaDir: '{options.ClientDirectoryCaDir}' is not a directory");
+            caDirectory = Path.GetFullPath(options.ClientDirectoryCaDir);
+        }
+
         var timeout = ParseDuration("ClientDirectoryTimeout", options.ClientDirectoryTimeout);
         var cacheTtl = ParseDuration("ClientDirectoryCacheTtl", options.ClientDirectoryCacheTtl, allowZero: true);
         if (options.ClientDirectoryCacheSize < 0)
@@ -236,6 +247,7 @@ public sealed class ServerConfiguration
         {
             Server = server,
             Lookup = lookup,
+            TrustedCertificatesDirectory = caDirectory,
             BindDn = bindDn,
             BindPassword = bindDn is null ? null : password,
             Timeout = timeout,

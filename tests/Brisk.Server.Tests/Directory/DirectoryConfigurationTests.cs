@@ -13,6 +13,7 @@ public sealed class DirectoryConfigurationTests
     [InlineData("--client-directory-base", "ou=people,dc=example,dc=org", "ClientDirectoryBase")]
     [InlineData("--client-directory-filter", "(mail={email})", "ClientDirectoryFilter")]
     [InlineData("--client-directory-bind-dn", "cn=reader,dc=example,dc=org", "ClientDirectoryBindDn")]
+    [InlineData("--client-directory-ca-dir", "/etc/ssl/directory-ca", "ClientDirectoryCaDir")]
     [InlineData("--client-directory-password-file", "/run/secrets/ldap", "ClientDirectoryPasswordFile")]
     [InlineData("--client-directory-timeout", "2s", "ClientDirectoryTimeout")]
     [InlineData("--client-directory-cache-ttl", "0", "ClientDirectoryCacheTtl")]
@@ -87,6 +88,8 @@ public sealed class DirectoryConfigurationTests
         { "ClientDirectoryFilter: 'cn=x' is not a parenthesised", o => o.ClientDirectoryFilter = "cn=x" },
         { "ClientDirectoryBindDn: needs a password", o => o.ClientDirectoryBindDn = "cn=reader" },
         { "ClientDirectoryPasswordFile: cannot read '/nonexistent/pw'", o => { o.ClientDirectoryBindDn = "cn=reader"; o.ClientDirectoryPasswordFile = "/nonexistent/pw"; } },
+        { "ClientDirectoryCaDir: only for an ldaps:// directory", o => o.ClientDirectoryCaDir = "/tmp" },
+        { "ClientDirectoryCaDir: '/nonexistent/ca' is not a directory", o => { o.ClientDirectory = "ldaps://127.0.0.1"; o.ClientDirectoryCaDir = "/nonexistent/ca"; } },
         { "ClientDirectoryTimeout: 'soon' is not a duration", o => o.ClientDirectoryTimeout = "soon" },
         { "ClientDirectoryTimeout: must be positive", o => o.ClientDirectoryTimeout = "0" },
         { "ClientDirectoryCacheTtl: 'x' is not a duration", o => o.ClientDirectoryCacheTtl = "x" },

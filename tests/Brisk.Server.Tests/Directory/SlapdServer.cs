@@ -34,6 +34,14 @@ public sealed class SlapdServer : IAsyncDisposable
 
     public string Url => $"ldap://127.0.0.1:{Port}";
 
+    /// <summary>The ldaps:// listener's port, when started with TLS (0 otherwise).</summary>
+    public int LdapsPort { get; private set; }
+
+    public string LdapsUrl => $"ldaps://127.0.0.1:{LdapsPort}";
+
+    /// <summary>With TLS: a directory holding the CA of slapd's certificate in OpenSSL's hashed layout.</summary>
+    public string? CaDirectory { get; private set; }
+
     public string WorkDirectory => _directory;
 
     public bool IsRunning => _process is { HasExited: false };
@@ -46,7 +54,7 @@ public sealed class SlapdServer : IAsyncDisposable
     /// A running slapd with the base entries (suffix, ou=people), or null when slapd or ldapadd is missing
     /// outside CI (the test then returns). Under CI a missing tool fails the test.
     /// </summary>
-    public static async Task<SlapdServer?> StartAsync()
+    public static async Task<SlapdServer?> StartAsync(bool ldaps = false)
     {
         var slapd = Locate();
         if (slapd is null || ExternalTool.Find("ldapadd") is null)
@@ -59,6 +67,8 @@ public sealed class SlapdServer : IAsyncDisposable
         var server = new SlapdServer(slapd);
         try
         {
+            if (ldaps)
+                await server.CreateTlsCredentialsAsync();
             await server.WriteConfigurationAsync();
             await server.RunAsync();
             await server.AddAsync($"""
@@ -81,6 +91,32 @@ public sealed class SlapdServer : IAsyncDisposable
         }
     }
 
+    /// <summary>A CA and a certificate for 127.0.0.1 signed by it (libldap checks the name), and the hashed CA directory.</summary>
+    private async Task CreateTlsCredentialsAsync()
+    {
+        using var caKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var caRequest = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Brisk slapd test CA", caKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+        var now = DateTimeOffset.UtcNow;
+        using var ca = caRequest.CreateSelfSigned(now.AddDays(-2), now.AddYears(2));
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        san.AddDnsName("localhost");
+        request.CertificateExtensions.Add(san.Build());
+        using var certificate = request.Create(ca, now.AddDays(-1), now.AddYears(1), [1, 2, 3, 4]);
+        await File.WriteAllTextAsync(Path.Combine(_directory, "slapd.crt"), certificate.ExportCertificatePem());
+        await File.WriteAllTextAsync(Path.Combine(_directory, "slapd.key"), key.ExportPkcs8PrivateKeyPem());
+        CaDirectory = Path.Combine(_directory, "ca");
+        System.IO.Directory.CreateDirectory(CaDirectory);
+        await File.WriteAllTextAsync(Path.Combine(CaDirectory, "ca.pem"), ca.ExportCertificatePem());
+        var rehash = await ExternalTool.RunAsync("openssl", ["rehash", CaDirectory]);
+        if (rehash.ExitCode != 0)
+            throw new InvalidOperationException($"openssl rehash failed: {rehash}");
+        LdapsPort = FreePort();
+    }
+
     private async Task WriteConfigurationAsync()
     {
         // The Debian schema files; back_mdb is a loadable module there. No TLS, no ACL: the default ACL lets
@@ -89,6 +125,7 @@ public sealed class SlapdServer : IAsyncDisposable
             include /etc/ldap/schema/core.schema
             include /etc/ldap/schema/cosine.schema
             include /etc/ldap/schema/inetorgperson.schema
+            {(CaDirectory is null ? "" : $"TLSCertificateFile {_directory}/slapd.crt\nTLSCertificateKeyFile {_directory}/slapd.key")}
             modulepath /usr/lib/ldap
             moduleload back_mdb
             pidfile {_directory}/slapd.pid
@@ -116,7 +153,8 @@ public sealed class SlapdServer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "-d", "0", "-f", Path.Combine(_directory, "slapd.conf"), "-h", $"ldap://127.0.0.1:{Port}/" })
+        string listeners = LdapsPort == 0 ? $"ldap://127.0.0.1:{Port}/" : $"ldap://127.0.0.1:{Port}/ ldaps://127.0.0.1:{LdapsPort}/";
+        foreach (var argument in new[] { "-d", "0", "-f", Path.Combine(_directory, "slapd.conf"), "-h", listeners })
             info.ArgumentList.Add(argument);
         var output = new StringBuilder();
         _process = Process.Start(info) ?? throw new InvalidOperationException("could not start slapd");
