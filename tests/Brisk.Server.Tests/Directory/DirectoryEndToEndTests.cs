@@ -2,6 +2,7 @@ using Brisk.Server.ClientDirectory;
 using Brisk.Server.Hosting;
 using Brisk.Server.Tests.Infrastructure;
 using Brisk.Server.Tests.Interop;
+using Microsoft.Extensions.Logging;
 
 namespace Brisk.Server.Tests.ClientDirectory;
 
@@ -70,8 +71,9 @@ public sealed class SharedDirectory : IAsyncLifetime
 /// </summary>
 public sealed class DirectoryEndToEndTests(SharedDirectory directory) : IClassFixture<SharedDirectory>
 {
-    internal static Task<ServerFixture> StartServerAsync(SlapdServer slapd, Action<BriskServerOptions>? configure = null) =>
-        ServerFixture.StartAsync(o =>
+    internal static async Task<ServerFixture> StartServerAsync(SlapdServer slapd, Action<BriskServerOptions>? configure = null)
+    {
+        var server = await ServerFixture.StartAsync(o =>
         {
             o.ClientAuth = "require";
             o.ClientCa = DirectoryPki.Instance.CaFile;
@@ -80,12 +82,34 @@ public sealed class DirectoryEndToEndTests(SharedDirectory directory) : IClassFi
             o.ClientDirectoryTimeout = "5s";
             configure?.Invoke(o);
         });
+        Policy(server).Logger = new CapturingLogger();
+        return server;
+    }
+
+    /// <summary>The policy's log lines, shown with a failed assertion (why a lookup ended as it did).</summary>
+    internal sealed class CapturingLogger : ILogger
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            _lines.Enqueue($"{logLevel} {eventId.Id} {formatter(state, exception)}");
+
+        public override string ToString() => string.Join("\n", _lines);
+    }
 
     internal static LdapClientCertificatePolicy Policy(ServerFixture server) =>
         Assert.IsType<LdapClientCertificatePolicy>(server.Configuration.Tls.ClientCertificatePolicy);
 
-    internal static Task<ToolResult> ConnectAsync(ServerFixture server, string version, ClientCertificateFiles client) =>
-        OpenSslClient.RunAsync(server, version, "-cert", client.Cert, "-key", client.Key);
+    /// <summary>s_client with the client's certificate; the policy's log so far is appended to stderr for failure messages.</summary>
+    internal static async Task<ToolResult> ConnectAsync(ServerFixture server, string version, ClientCertificateFiles client)
+    {
+        var result = await OpenSslClient.RunAsync(server, version, "-cert", client.Cert, "-key", client.Key);
+        return result with { StandardError = result.StandardError + "\n--- directory policy log ---\n" + Policy(server).Logger };
+    }
 
     internal static void AssertAdmitted(ToolResult result, string version)
     {

@@ -51,9 +51,9 @@ public sealed class DirectoryPolicyTests(SharedDirectory directory) : IClassFixt
         var decisions = await Task.WhenAll(checks);
         for (int i = 0; i < decisions.Length; i++)
         {
-            Assert.Equal(i % 2 == 0, decisions[i].IsAllowed);
+            Assert.True(decisions[i].IsAllowed == (i % 2 == 0), decisions[i].Reason);
             if (i % 2 == 1)
-                Assert.Equal(AlertDescription.CertificateUnknown, decisions[i].Alert);
+                Assert.True(decisions[i].Alert == AlertDescription.CertificateUnknown, decisions[i].Reason);
         }
         Assert.InRange(policy.DirectoryQueries, 2, 32);
         Assert.Equal(0, policy.LookupsInFlight);
