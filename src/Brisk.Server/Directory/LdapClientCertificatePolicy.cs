@@ -189,21 +189,27 @@ public sealed partial class LdapClientCertificatePolicy : IClientCertificatePoli
             return new LookupResult(DirectoryOutcome.Unreachable, $"no directory connection free within {_options.Timeout.TotalSeconds}s");
         try
         {
-            // A pooled connection may have been closed by the server since its last use: one retry on a new one.
+            // One retry on a new connection when the directory looks unreachable: a pooled connection may have been
+            // closed by the server since its last use, and a new connection's connect + bind can fail once
+            // transiently (LDAP error 81 from a running slapd, seen about once in 500 lookups in the tests under
+            // load; cause not found). A directory that is really down costs two refused connects.
             for (int attempt = 0; ; attempt++)
             {
                 var remaining = deadline - _time.GetUtcNow();
                 if (remaining <= TimeSpan.Zero)
                     return new LookupResult(DirectoryOutcome.Unreachable, "timed out");
                 LdapConnection connection;
-                bool reused = _idle.TryTake(out var pooled);
+                _idle.TryTake(out var pooled);
                 try
                 {
                     connection = pooled ?? await ConnectAsync(remaining).ConfigureAwait(false);
                 }
                 catch (LdapException ex)
                 {
-                    return Classify(ex, binding: true);
+                    var failure = Classify(ex, binding: true);
+                    if (attempt == 0 && failure.Outcome == DirectoryOutcome.Unreachable)
+                        continue;
+                    return failure;
                 }
                 catch (TimeoutException)
                 {
@@ -216,7 +222,7 @@ public sealed partial class LdapClientCertificatePolicy : IClientCertificatePoli
                     _idle.Add(connection);
                 else if (connectionUsable)
                     connection.Dispose();
-                if (reused && attempt == 0 && result.Outcome == DirectoryOutcome.Unreachable)
+                if (attempt == 0 && result.Outcome == DirectoryOutcome.Unreachable)
                     continue;
                 return result;
             }
