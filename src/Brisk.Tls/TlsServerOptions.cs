@@ -43,6 +43,13 @@ public sealed class TlsServerOptions
     /// <summary>Trust anchors for client certificates; their subject names go into CertificateRequest.</summary>
     public X509Certificate2Collection ClientTrustAnchors { get; init; } = [];
 
+    /// <summary>
+    /// Optional check of an authenticated client after its chain and CertificateVerify were verified (and when a
+    /// session with a client certificate is resumed); a deny ends the handshake with the policy's alert.
+    /// Not called for a handshake without a client certificate. Null: no check.
+    /// </summary>
+    public IClientCertificatePolicy? ClientCertificatePolicy { get; init; }
+
     public required IKeyExchangeProvider KeyExchange { get; init; }
 
     public required IAeadProvider RecordCrypto { get; init; }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using Brisk.Server.ClientDirectory;
 using Brisk.Server.Responders;
 using Brisk.Server.Transport;
 using Brisk.Tls;
@@ -34,11 +35,18 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
     private static readonly PipeOptions OutputOptions = new(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false);
 
     /// <param name="live">The reloadable configuration; when null, <paramref name="configuration"/> is used for the server's life.</param>
-    public BriskServer(ServerConfiguration configuration, ILogger<BriskServer> logger, LiveConfiguration? live = null)
+    /// <param name="loggerFactory">For components built with the configuration before logging existed (the directory check).</param>
+    public BriskServer(ServerConfiguration configuration, ILogger<BriskServer> logger, LiveConfiguration? live = null, ILoggerFactory? loggerFactory = null)
     {
         _live = live ?? new LiveConfiguration(configuration);
         _configuration = _live.Current;
         _logger = logger;
+        if (loggerFactory is not null)
+        {
+            AttachDirectoryLogger(_configuration, loggerFactory);
+            // A reload builds a new directory check (with an empty cache); it logs like the first one.
+            _live.Swapped += next => AttachDirectoryLogger(next, loggerFactory);
+        }
     }
 
     /// <summary>The bound endpoints (with the real port when 0 was asked for).</summary>
@@ -55,6 +63,12 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             LogCertificate(_logger, certificate.KeyType.ToString(), certificate.Leaf.Subject, certificate.Sha256Fingerprint);
         LogCertificateStore(_logger, store.All.Count, store.NameCount, store.Default.Count, store.UnknownNames.ToString());
         LogRecordCrypto(_logger, _configuration.RecordCryptoDescription);
+        if (_configuration.Tls.ClientCertificatePolicy is LdapClientCertificatePolicy directory)
+        {
+            var d = directory.Options;
+            LogClientDirectory(_logger, d.Server.ToString(), d.Lookup.BaseDn, d.Lookup.Filter, d.BindDn ?? "anonymous",
+                d.CacheTimeToLive.TotalSeconds, d.FailOpen ? "open" : "closed");
+        }
         if (_configuration.UsesDevelopmentCertificates)
             Console.WriteLine("using generated development certificates (in memory, for localhost)");
         foreach (var certificate in listed)
@@ -232,6 +246,16 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         foreach (var certificate in _configuration.Tls.Certificates.Concat(_live.Current.Tls.Certificates).Distinct())
             (certificate.Key as IDisposable)?.Dispose();
         _metrics.Dispose();
+        // The directory check's pooled LDAP connections (the one started with, and the one a reload put in place).
+        (_configuration.Tls.ClientCertificatePolicy as IDisposable)?.Dispose();
+        if (!ReferenceEquals(_live.Current.Tls.ClientCertificatePolicy, _configuration.Tls.ClientCertificatePolicy))
+            (_live.Current.Tls.ClientCertificatePolicy as IDisposable)?.Dispose();
+    }
+
+    private static void AttachDirectoryLogger(ServerConfiguration configuration, ILoggerFactory loggerFactory)
+    {
+        if (configuration.Tls.ClientCertificatePolicy is LdapClientCertificatePolicy directory)
+            directory.Logger = loggerFactory.CreateLogger<LdapClientCertificatePolicy>();
     }
 
     private sealed class ActiveConnection(SocketConnection transport)
@@ -280,6 +304,9 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "record encryption: {Description}")]
     private static partial void LogRecordCrypto(ILogger logger, string description);
+
+    [LoggerMessage(EventId = 326, Level = LogLevel.Information, Message = "client directory check: {Server} base={Base} filter={Filter} bind={Bind} cache-ttl={CacheTtl}s on-unreachable={OnUnreachable}")]
+    private static partial void LogClientDirectory(ILogger logger, string server, string @base, string filter, string bind, double cacheTtl, string onUnreachable);
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "draining {Count} connections for up to {Seconds}s")]
     private static partial void LogDraining(ILogger logger, int count, double seconds);

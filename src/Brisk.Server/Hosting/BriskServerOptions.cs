@@ -149,6 +149,37 @@ public sealed class BriskServerOptions
 
     /// <summary>Access log target: a file path or "stdout". Empty: no access log.</summary>
     public string? AccessLog { get; set; }
+    /// <summary>ldap://HOST:PORT or ldaps://HOST:PORT of the directory that must list each client certificate. Empty: no check.</summary>
+    public string? ClientDirectory { get; set; }
+
+    /// <summary>Search base DN; a DN with {cn}, {email} or {subject} names the user's entry itself.</summary>
+    public string? ClientDirectoryBase { get; set; }
+
+    /// <summary>Search filter template with {cn}, {email}, {subject} (values RFC 4515-escaped).</summary>
+    public string? ClientDirectoryFilter { get; set; }
+
+    /// <summary>ldaps: directory of CA certificates (OpenSSL hashed layout) that the directory server's certificate must chain to.</summary>
+    public string? ClientDirectoryCaDir { get; set; }
+
+    /// <summary>DN for a simple bind; empty: anonymous.</summary>
+    public string? ClientDirectoryBindDn { get; set; }
+
+    /// <summary>File holding the bind password (first line). The environment variable BRISK_CLIENT_DIRECTORY_PASSWORD also works.</summary>
+    public string? ClientDirectoryPasswordFile { get; set; }
+
+    /// <summary>Bound on connect + bind + search for one lookup.</summary>
+    public string ClientDirectoryTimeout { get; set; } = "3s";
+
+    /// <summary>How long a directory answer is reused; 0 turns the cache off.</summary>
+    public string ClientDirectoryCacheTtl { get; set; } = "60s";
+
+    public int ClientDirectoryCacheSize { get; set; } = 10000;
+
+    /// <summary>closed (deny, default) | open (admit) when the directory cannot be reached.</summary>
+    public string ClientDirectoryOnUnreachable { get; set; } = "closed";
+
+    /// <summary>certificate_unknown (default) | access_denied: the alert for a certificate the directory does not list.</summary>
+    public string ClientDirectoryDenyAlert { get; set; } = "certificate_unknown";
 }
 
 public sealed class CertificateFiles

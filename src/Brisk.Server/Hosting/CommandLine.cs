@@ -43,6 +43,17 @@ public static class CommandLine
         ["--unknown-sni"] = "UnknownSni",
         ["--config"] = "ConfigFile",
         ["--watch"] = "WatchFiles",
+        ["--client-directory"] = "ClientDirectory",
+        ["--client-directory-base"] = "ClientDirectoryBase",
+        ["--client-directory-filter"] = "ClientDirectoryFilter",
+        ["--client-directory-ca-dir"] = "ClientDirectoryCaDir",
+        ["--client-directory-bind-dn"] = "ClientDirectoryBindDn",
+        ["--client-directory-password-file"] = "ClientDirectoryPasswordFile",
+        ["--client-directory-timeout"] = "ClientDirectoryTimeout",
+        ["--client-directory-cache-ttl"] = "ClientDirectoryCacheTtl",
+        ["--client-directory-cache-size"] = "ClientDirectoryCacheSize",
+        ["--client-directory-on-unreachable"] = "ClientDirectoryOnUnreachable",
+        ["--client-directory-deny-alert"] = "ClientDirectoryDenyAlert",
     };
 
     /// <summary>Repeatable flags that become indexed keys (Backend:0, Backend:1, ...).</summary>
@@ -105,6 +116,22 @@ public static class CommandLine
           --metrics IP:PORT           serve Prometheus metrics at http://IP:PORT/metrics
           --log-format simple|json    console log format (default simple)
           --access-log FILE|stdout    one JSON line per connection
+          --client-directory URI      ldap://HOST:PORT or ldaps://HOST:PORT: admit a client only if its
+                                      certificate is in its entry's userCertificate;binary
+          --client-directory-base DN  search base; with {cn}, {email} or {subject} in it, the DN of the
+                                      user's entry itself (read with a base-scope search)
+          --client-directory-filter F filter template (default (&(objectClass=inetOrgPerson)(cn={cn})));
+                                      {cn}, {email}, {subject} are RFC 4515-escaped
+          --client-directory-ca-dir DIR          ldaps: CA certificates for the directory's certificate
+                                                 (OpenSSL hashed directory, see openssl rehash)
+          --client-directory-bind-dn DN          simple bind as DN (default: anonymous)
+          --client-directory-password-file FILE  bind password (or env BRISK_CLIENT_DIRECTORY_PASSWORD)
+          --client-directory-timeout SPAN        connect + bind + search bound (default 3s)
+          --client-directory-cache-ttl SPAN      answer cache lifetime (default 60s; 0: no cache)
+          --client-directory-cache-size N        answer cache entries (default 10000)
+          --client-directory-on-unreachable closed|open   directory down: deny (default) or admit
+          --client-directory-deny-alert certificate_unknown|access_denied   alert for an unlisted
+                                      certificate (default certificate_unknown)
         Key tool:
           keygen --batch N --bits B --out DIR   a Fiat key family: one modulus, N small exponents,
                                                 N self-signed certificates for localhost

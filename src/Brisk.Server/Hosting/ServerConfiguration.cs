@@ -3,6 +3,7 @@ using System.Net;
 using Brisk.Crypto.Aead;
 using Brisk.Crypto.KeyExchange;
 using Brisk.Crypto.Rsa;
+using Brisk.Server.ClientDirectory;
 using Brisk.Server.Responders;
 using Brisk.Tls;
 using Brisk.Tls.Credentials;
@@ -209,6 +210,8 @@ public sealed class ServerConfiguration
             watched.Add(options.ClientCa);
         }
 
+        var clientDirectory = BuildClientDirectory(options, clientAuth);
+
         var (enable12, enable13) = ParseVersions(options.TlsVersions);
         var (suites12, suites13) = ParseCiphers(options.Ciphers);
         var groups = ParseGroups(options.Groups);
@@ -273,6 +276,7 @@ public sealed class ServerConfiguration
                 ApplicationProtocols = alpn,
                 ClientAuthentication = clientAuth,
                 ClientTrustAnchors = anchors,
+                ClientCertificatePolicy = clientDirectory,
                 KeyExchange = keyExchange,
                 RecordCrypto = recordCrypto,
                 TicketKeys = ticketKeys,
@@ -283,6 +287,114 @@ public sealed class ServerConfiguration
             },
         };
     }
+
+    /// <summary>Environment variable with the directory bind password (kept off the command line and out of ps).</summary>
+    public const string ClientDirectoryPasswordVariable = "BRISK_CLIENT_DIRECTORY_PASSWORD";
+
+    /// <summary>The LDAP client-certificate check, or null when ClientDirectory is not set.</summary>
+    private static LdapClientCertificatePolicy? BuildClientDirectory(BriskServerOptions options, ClientAuthenticationMode clientAuth)
+    {
+        if (string.IsNullOrWhiteSpace(options.ClientDirectory))
+        {
+            foreach (var (key, value) in new[]
+            {
+                ("ClientDirectoryBase", options.ClientDirectoryBase),
+                ("ClientDirectoryFilter", options.ClientDirectoryFilter),
+                ("ClientDirectoryBindDn", options.ClientDirectoryBindDn),
+                ("ClientDirectoryCaDir", options.ClientDirectoryCaDir),
+                ("ClientDirectoryPasswordFile", options.ClientDirectoryPasswordFile),
+            })
+            {
+                if (!string.IsNullOrWhiteSpace(value))
+                    throw new ConfigurationException($"{key}: set, but ClientDirectory (--client-directory URI) is not");
+            }
+            return null;
+        }
+        if (!Uri.TryCreate(options.ClientDirectory.Trim(), UriKind.Absolute, out var server) ||
+            server.Scheme is not ("ldap" or "ldaps") || string.IsNullOrEmpty(server.Host) ||
+            server.AbsolutePath is not ("" or "/") || server.Query.Length > 0 || server.UserInfo.Length > 0)
+            throw new ConfigurationException($"ClientDirectory: '{options.ClientDirectory}' is not ldap://HOST[:PORT] or ldaps://HOST[:PORT]");
+        if (clientAuth == ClientAuthenticationMode.None)
+            throw new ConfigurationException("ClientDirectory: the directory check needs client certificates (--client-auth optional or require)");
+        if (string.IsNullOrWhiteSpace(options.ClientDirectoryBase))
+            throw new ConfigurationException("ClientDirectoryBase: the directory check needs a base DN (--client-directory-base DN)");
+
+        DirectoryLookupTemplate lookup;
+        try
+        {
+            lookup = new DirectoryLookupTemplate(options.ClientDirectoryBase.Trim(),
+                string.IsNullOrWhiteSpace(options.ClientDirectoryFilter) ? DirectoryLookupTemplate.DefaultFilter : options.ClientDirectoryFilter.Trim());
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ConfigurationException($"ClientDirectoryFilter: {ex.Message}");
+        }
+
+        string? bindDn = string.IsNullOrWhiteSpace(options.ClientDirectoryBindDn) ? null : options.ClientDirectoryBindDn.Trim();
+        string? password = null;
+        if (!string.IsNullOrWhiteSpace(options.ClientDirectoryPasswordFile))
+        {
+            try
+            {
+                password = File.ReadLines(options.ClientDirectoryPasswordFile).FirstOrDefault()?.TrimEnd('\r');
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ConfigurationException($"ClientDirectoryPasswordFile: cannot read '{options.ClientDirectoryPasswordFile}': {ex.Message}");
+            }
+            if (string.IsNullOrEmpty(password))
+                throw new ConfigurationException($"ClientDirectoryPasswordFile: '{options.ClientDirectoryPasswordFile}' is empty");
+        }
+        else if (Environment.GetEnvironmentVariable(ClientDirectoryPasswordVariable) is { Length: > 0 } fromEnvironment)
+        {
+            password = fromEnvironment;
+        }
+        if (bindDn is null && password is not null && !string.IsNullOrWhiteSpace(options.ClientDirectoryPasswordFile))
+            throw new ConfigurationException("ClientDirectoryPasswordFile: a password without ClientDirectoryBindDn (anonymous bind takes none)");
+        if (bindDn is not null && password is null)
+            throw new ConfigurationException($"ClientDirectoryBindDn: needs a password (--client-directory-password-file FILE or {ClientDirectoryPasswordVariable})");
+
+        string? caDirectory = null;
+        if (!string.IsNullOrWhiteSpace(options.ClientDirectoryCaDir))
+        {
+            if (server.Scheme != "ldaps")
+                throw new ConfigurationException("ClientDirectoryCaDir: only for an ldaps:// directory");
+            if (!Directory.Exists(options.ClientDirectoryCaDir))
+                throw new ConfigurationException($"ClientDirectoryCaDir: '{options.ClientDirectoryCaDir}' is not a directory");
+            caDirectory = Path.GetFullPath(options.ClientDirectoryCaDir);
+        }
+
+        var timeout = ParseDuration("ClientDirectoryTimeout", options.ClientDirectoryTimeout);
+        var cacheTtl = ParseDuration("ClientDirectoryCacheTtl", options.ClientDirectoryCacheTtl, allowZero: true);
+        if (options.ClientDirectoryCacheSize < 0)
+            throw new ConfigurationException("ClientDirectoryCacheSize: must be 0 (off) or positive");
+        bool failOpen = options.ClientDirectoryOnUnreachable.Trim().ToLowerInvariant() switch
+        {
+            "closed" => false,
+            "open" => true,
+            var other => throw new ConfigurationException($"ClientDirectoryOnUnreachable: '{other}' is not closed or open"),
+        };
+        var denyAlert = options.ClientDirectoryDenyAlert.Trim().ToLowerInvariant() switch
+        {
+            "certificate_unknown" => Brisk.Tls.Protocol.AlertDescription.CertificateUnknown,
+            "access_denied" => Brisk.Tls.Protocol.AlertDescription.AccessDenied,
+            var other => throw new ConfigurationException($"ClientDirectoryDenyAlert: '{other}' is not certificate_unknown or access_denied"),
+        };
+        return new LdapClientCertificatePolicy(new LdapDirectoryOptions
+        {
+            Server = server,
+            Lookup = lookup,
+            TrustedCertificatesDirectory = caDirectory,
+            BindDn = bindDn,
+            BindPassword = bindDn is null ? null : password,
+            Timeout = timeout,
+            CacheTimeToLive = cacheTtl,
+            CacheSize = options.ClientDirectoryCacheSize,
+            FailOpen = failOpen,
+            DenyAlert = denyAlert,
+        });
+    }
+
 
     /// <summary>
     /// Ticket keys (memory or file), the session-ID cache and the session lifetime. On a reload

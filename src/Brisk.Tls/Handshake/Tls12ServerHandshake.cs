@@ -120,6 +120,8 @@ internal sealed class Tls12ServerHandshake : IDisposable
             case (State.ExpectCertificateVerify, HandshakeType.CertificateVerify):
                 ReadCertificateVerify(body.Span);
                 _transcript.Append(message.Span);
+                // Chain and proof of possession are verified: now the operator's policy (e.g. the directory check).
+                await ClientCertificatePolicyCheck.EnforceAsync(_connection, _connection.Info.ClientIdentity!, cancellationToken).ConfigureAwait(false);
                 _state = State.ExpectChangeCipherSpec;
                 break;
             case (State.ExpectFinished, HandshakeType.Finished):
@@ -530,7 +532,12 @@ internal sealed class Tls12ServerHandshake : IDisposable
         info.ExtendedMasterSecret = _extendedMasterSecret;
         info.Resumed = true;
         if (session.ClientCertificate is { } clientCertificate)
+        {
             info.ClientIdentity = ClientCertificateValidator.DescribeIdentity(X509CertificateLoader.LoadCertificate(clientCertificate));
+            // A resumed session re-admits its client: the policy is asked again before anything is sent, so a
+            // certificate withdrawn since the full handshake is not let back in through a ticket or session ID.
+            await ClientCertificatePolicyCheck.EnforceAsync(_connection, info.ClientIdentity, cancellationToken).ConfigureAwait(false);
+        }
 
         using (var flight = new TlsWriter(512))
         {

@@ -111,6 +111,8 @@ internal sealed class Tls13ServerHandshake : IDisposable
             case (State.ExpectCertificateVerify, HandshakeType.CertificateVerify):
                 ReadClientCertificateVerify(body.Span);
                 _transcript.Append(message.Span);
+                // Chain and proof of possession are verified: now the operator's policy (e.g. the directory check).
+                await ClientCertificatePolicyCheck.EnforceAsync(_connection, _connection.Info.ClientIdentity!, cancellationToken).ConfigureAwait(false);
                 _state = State.ExpectFinished;
                 break;
             case (State.ExpectFinished, HandshakeType.Finished):
@@ -426,6 +428,9 @@ internal sealed class Tls13ServerHandshake : IDisposable
         {
             // The resumed session keeps the client identity authenticated in the full handshake (RFC 8446 §2.2).
             info.ClientIdentity = ClientCertificateValidator.DescribeIdentity(X509CertificateLoader.LoadCertificate(clientCertificate));
+            // Asked again before the ServerHello, so a certificate withdrawn since the full handshake is not let
+            // back in through a ticket.
+            await ClientCertificatePolicyCheck.EnforceAsync(_connection, info.ClientIdentity, cancellationToken).ConfigureAwait(false);
         }
 
         // psk_ke (RFC 8446 §4.2.9): no key share, and the (EC)DHE input of the key schedule is zero.

@@ -463,6 +463,9 @@ internal sealed class Tls12TestClient : IDisposable
 
     public void AddToTranscript(ReadOnlySpan<byte> message) => _transcript.Write(message);
 
+    /// <summary>Every handshake message so far, concatenated: what a TLS 1.2 CertificateVerify signs (RFC 5246 §7.4.8).</summary>
+    public byte[] TranscriptMessages() => _transcript.ToArray();
+
     public byte[] TranscriptHash()
     {
         var bytes = _transcript.ToArray();
