@@ -31,21 +31,10 @@ internal static class RsaKeyPem
     public static bool TryRead(ReadOnlySpan<char> pem, out RSAParameters parameters)
     {
         parameters = default;
-        if (!PemEncoding.TryFind(pem, out var fields))
+        if (!PrivateKeyPem.TryDecode(pem, "RSA PRIVATE KEY", out bool pkcs8, out byte[] der))
             return false;
-        var label = pem[fields.Label];
-        bool pkcs8 = label.SequenceEqual("PRIVATE KEY");
-        if (!pkcs8 && !label.SequenceEqual("RSA PRIVATE KEY"))
-            return false;
-        // Another key after this one: let the platform import report the ambiguity.
-        if (PemEncoding.TryFind(pem[fields.Location.End..], out var next) && pem[fields.Location.End..][next.Label].EndsWith("PRIVATE KEY"))
-            return false;
-
-        byte[] der = new byte[fields.DecodedDataLength];
         try
         {
-            if (!Convert.TryFromBase64Chars(pem[fields.Base64Data], der, out int written) || written != der.Length)
-                return false;
             try
             {
                 ReadOnlyMemory<byte> rsaPrivateKey = der;

@@ -119,22 +119,10 @@ public static class Pkcs11KeyTool
                 aes.Key = kek;
                 wrapped = aes.EncryptKeyWrapPadded(pkcs8);
             }
-            var privateTemplate = new List<IObjectAttribute>
-            {
-                factory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
-                factory.Create(CKA.CKA_KEY_TYPE, rsa ? CKK.CKK_RSA : CKK.CKK_EC),
-                factory.Create(CKA.CKA_TOKEN, true),
-                factory.Create(CKA.CKA_PRIVATE, true),
-                factory.Create(CKA.CKA_SENSITIVE, true),
-                factory.Create(CKA.CKA_EXTRACTABLE, false),
-                factory.Create(CKA.CKA_SIGN, true),
-                factory.Create(CKA.CKA_LABEL, label),
-                factory.Create(CKA.CKA_ID, id),
-            };
-            // Least privilege: signing, and decryption only for RSA (TLS 1.2 key exchange); never unwrapping or derivation.
-            privateTemplate.Add(factory.Create(CKA.CKA_DECRYPT, rsa));
-            privateTemplate.Add(factory.Create(CKA.CKA_UNWRAP, false));
-            privateTemplate.Add(factory.Create(CKA.CKA_DERIVE, false));
+            var privateTemplate = PrivateKeyTemplate(factory, rsa, label, id);
+            // C_UnwrapKey needs the object's class and type; C_GenerateKeyPair derives them from the mechanism.
+            privateTemplate.Insert(0, factory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY));
+            privateTemplate.Insert(1, factory.Create(CKA.CKA_KEY_TYPE, rsa ? CKK.CKK_RSA : CKK.CKK_EC));
             var mechanism = token.Module.Factories.MechanismFactory.Create(CKM.CKM_AES_KEY_WRAP_PAD);
             token.Session.UnwrapKey(mechanism, wrappingKey, wrapped, privateTemplate);
         }
@@ -232,6 +220,24 @@ public static class Pkcs11KeyTool
             throw new ConfigurationException($"--key '{path}': no unencrypted RSA or EC private key in PEM");
         }
     }
+
+    /// <summary>
+    /// A token private key that never leaves it (sensitive, not extractable) with least privilege: signing, and
+    /// decryption only for RSA (TLS 1.2 key exchange); never unwrapping or derivation.
+    /// </summary>
+    private static List<IObjectAttribute> PrivateKeyTemplate(Net.Pkcs11Interop.HighLevelAPI.Factories.IObjectAttributeFactory factory, bool rsa, string label, byte[] id) =>
+    [
+        factory.Create(CKA.CKA_TOKEN, true),
+        factory.Create(CKA.CKA_PRIVATE, true),
+        factory.Create(CKA.CKA_SENSITIVE, true),
+        factory.Create(CKA.CKA_EXTRACTABLE, false),
+        factory.Create(CKA.CKA_SIGN, true),
+        factory.Create(CKA.CKA_LABEL, label),
+        factory.Create(CKA.CKA_ID, id),
+        factory.Create(CKA.CKA_DECRYPT, rsa),
+        factory.Create(CKA.CKA_UNWRAP, false),
+        factory.Create(CKA.CKA_DERIVE, false),
+    ];
 
     private static List<IObjectAttribute> PublicKeyTemplate(Net.Pkcs11Interop.HighLevelAPI.Factories.IObjectAttributeFactory factory, AsymmetricAlgorithm key, string label, byte[] id)
     {
@@ -340,19 +346,7 @@ public static class Pkcs11KeyTool
             factory.Create(CKA.CKA_LABEL, label),
             factory.Create(CKA.CKA_ID, id),
         };
-        var privateTemplate = new List<IObjectAttribute>
-        {
-            factory.Create(CKA.CKA_TOKEN, true),
-            factory.Create(CKA.CKA_PRIVATE, true),
-            factory.Create(CKA.CKA_SENSITIVE, true),
-            factory.Create(CKA.CKA_EXTRACTABLE, false),
-            factory.Create(CKA.CKA_SIGN, true),
-            factory.Create(CKA.CKA_LABEL, label),
-            factory.Create(CKA.CKA_ID, id),
-        };
-        privateTemplate.Add(factory.Create(CKA.CKA_DECRYPT, rsa));
-        privateTemplate.Add(factory.Create(CKA.CKA_UNWRAP, false));
-        privateTemplate.Add(factory.Create(CKA.CKA_DERIVE, false));
+        var privateTemplate = PrivateKeyTemplate(factory, rsa, label, id);
         IMechanism mechanism;
         if (rsa)
         {
