@@ -20,7 +20,7 @@ internal static class ListenerSetup
     {
         var listeners = new List<ListenerConfiguration>();
         var proxyProtocol = ParseOutgoing("ProxyProtocol", options.ProxyProtocol);
-        bool accept = ParseOnOff("AcceptProxyProtocol", options.AcceptProxyProtocol);
+        bool accept = ServerConfiguration.ParseOnOff("AcceptProxyProtocol", options.AcceptProxyProtocol, whenUnset: false);
         var connectTimeout = ServerConfiguration.ParseDuration("BackendConnectTimeout", options.BackendConnectTimeout);
         var routes = options.Route.Select((text, i) => ParseRoute($"Route:{i}", text)).ToList();
 
@@ -47,7 +47,7 @@ internal static class ListenerSetup
                 throw new ConfigurationException($"{key}:Listen: required (IP:PORT)");
             var endpoint = ServerConfiguration.ParseEndpoint($"{key}:Listen", entry.Listen);
             var entryProxy = entry.ProxyProtocol is null ? proxyProtocol : ParseOutgoing($"{key}:ProxyProtocol", entry.ProxyProtocol);
-            bool entryAccept = entry.AcceptProxyProtocol is null ? accept : ParseOnOff($"{key}:AcceptProxyProtocol", entry.AcceptProxyProtocol);
+            bool entryAccept = entry.AcceptProxyProtocol is null ? accept : ServerConfiguration.ParseOnOff($"{key}:AcceptProxyProtocol", entry.AcceptProxyProtocol, whenUnset: false);
             var entryRoutes = entry.Routes.Select((text, k) => ParseRoute($"{key}:Routes:{k}", text)).ToList();
             IResponder served;
             if (string.IsNullOrWhiteSpace(entry.Backend))
@@ -87,12 +87,5 @@ internal static class ListenerSetup
         "v1" or "1" => OutgoingProxyProtocol.V1,
         "v2" or "2" => OutgoingProxyProtocol.V2,
         var other => throw new ConfigurationException($"{key}: '{other}' is not off, v1 or v2"),
-    };
-
-    private static bool ParseOnOff(string key, string? text) => (text ?? "off").Trim().ToLowerInvariant() switch
-    {
-        "on" or "true" or "yes" => true,
-        "off" or "false" or "no" or "" => false,
-        var other => throw new ConfigurationException($"{key}: '{other}' is not on or off"),
     };
 }

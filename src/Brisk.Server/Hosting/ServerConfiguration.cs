@@ -444,12 +444,18 @@ public sealed class ServerConfiguration
         return (ring, cache, lifetime);
     }
 
-    private static bool ParseOnOff(string key, string text) => text.Trim().ToLowerInvariant() switch
+    /// <summary>on/true/yes or off/false/no; an unset (null or blank) value is <paramref name="whenUnset"/>, or an error when that is null.</summary>
+    internal static bool ParseOnOff(string key, string? text, bool? whenUnset = null)
     {
-        "on" or "true" or "yes" => true,
-        "off" or "false" or "no" => false,
-        var other => throw new ConfigurationException($"{key}: '{other}' is not on or off"),
-    };
+        if (string.IsNullOrWhiteSpace(text) && whenUnset is bool unset)
+            return unset;
+        return (text ?? "").Trim().ToLowerInvariant() switch
+        {
+            "on" or "true" or "yes" => true,
+            "off" or "false" or "no" => false,
+            var other => throw new ConfigurationException($"{key}: '{other}' is not on or off"),
+        };
+    }
 
     /// <summary>
     /// The RSA engine named by RsaEngine. "auto" takes the native batched engine where this CPU and build
