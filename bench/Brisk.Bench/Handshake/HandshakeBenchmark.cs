@@ -35,7 +35,8 @@ public class HandshakeBenchmark
     private Brisk.Tls.TlsServerOptions _serverOptions = null!;
     private TlsClientOptions _clientOptions = null!;
     private System.Net.Security.SslServerAuthenticationOptions _sslServer = null!;
-    private System.Net.Security.SslClientAuthenticationOptions _sslClient = null!;
+    private System.Net.Security.SslClientAuthenticationOptions _toSslStream = null!;
+    private System.Net.Security.SslClientAuthenticationOptions _toBrisk = null!;
     private TlsClientSession? _session;
 
     [ParamsSource(nameof(Scenarios))]
@@ -54,18 +55,19 @@ public class HandshakeBenchmark
         _serverOptions = _scenario.BriskServerOptions();
         _clientOptions = _scenario.BriskClientOptions();
         _sslServer = _scenario.SslStreamServerOptions();
-        _sslClient = _scenario.SslStreamClientOptions();
+        _toSslStream = _scenario.SslStreamClientOptions(HandshakeScenario.SslStreamServerHost);
+        _toBrisk = _scenario.SslStreamClientOptions(HandshakeScenario.BriskServerHost);
         // A first full handshake provides the ticket the resumed scenarios use.
         _session = _harness.BriskClientBriskServer(_serverOptions, _clientOptions, null);
     }
 
     [Benchmark(Baseline = true)]
     public void SslStreamClient_SslStreamServer() =>
-        _harness.SslStreamClient(_sslClient, transport => _harness.StartSslStreamServer(_sslServer, transport));
+        _harness.SslStreamClient(_toSslStream, transport => _harness.StartSslStreamServer(_sslServer, transport));
 
     [Benchmark]
     public void SslStreamClient_BriskServer() =>
-        _harness.SslStreamClient(_sslClient, transport => _harness.StartBriskServer(_serverOptions, transport));
+        _harness.SslStreamClient(_toBrisk, transport => _harness.StartBriskServer(_serverOptions, transport));
 
     [Benchmark]
     public void BriskClient_BriskServer()

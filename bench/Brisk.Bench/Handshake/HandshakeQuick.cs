@@ -40,7 +40,8 @@ public sealed class HandshakeQuick : IQuickCommand
         var serverOptions = scenario.BriskServerOptions();
         var clientOptions = scenario.BriskClientOptions();
         var sslServerOptions = scenario.SslStreamServerOptions();
-        var sslClientOptions = scenario.SslStreamClientOptions();
+        var toSslStream = scenario.SslStreamClientOptions(HandshakeScenario.SslStreamServerHost);
+        var toBrisk = scenario.SslStreamClientOptions(HandshakeScenario.BriskServerHost);
         var harness = new InMemoryHandshake();
         TlsClientSession? session = null;
 
@@ -50,8 +51,8 @@ public sealed class HandshakeQuick : IQuickCommand
             if (issued is not null)
                 session = issued;
         }
-        void SslPair() => harness.SslStreamClient(sslClientOptions, transport => harness.StartSslStreamServer(sslServerOptions, transport));
-        void SslClientBriskServer() => harness.SslStreamClient(sslClientOptions, transport => harness.StartBriskServer(serverOptions, transport));
+        void SslPair() => harness.SslStreamClient(toSslStream, transport => harness.StartSslStreamServer(sslServerOptions, transport));
+        void SslClientBriskServer() => harness.SslStreamClient(toBrisk, transport => harness.StartBriskServer(serverOptions, transport));
 
         // Warm-up (JIT, certificate key caches, the first ticket) and a check that each pair completes.
         for (int i = 0; i < 20; i++)

@@ -31,8 +31,9 @@ public sealed class HandshakeScenario
         new("tls12-ecdhe-x25519", tls13: false, ecdsa: false, resumed: false, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
         new("tls13-rsa", tls13: true, ecdsa: false, resumed: false, "TLS_AES_128_GCM_SHA256"),
         new("tls13-ecdsa", tls13: true, ecdsa: true, resumed: false, "TLS_AES_128_GCM_SHA256"),
-        new("resumed-tls13", tls13: true, ecdsa: false, resumed: true, "TLS_AES_128_GCM_SHA256"),
-        new("resumed-tls12", tls13: false, ecdsa: false, resumed: true, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+        // The resumed scenarios use the suites SslStream negotiates without a CipherSuitesPolicy (see SslStreamPolicy).
+        new("resumed-tls13", tls13: true, ecdsa: false, resumed: true, "TLS_AES_256_GCM_SHA384"),
+        new("resumed-tls12", tls13: false, ecdsa: false, resumed: true, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
     ];
 
     private HandshakeScenario(string name, bool tls13, bool ecdsa, bool resumed, string suite)
@@ -70,6 +71,7 @@ public sealed class HandshakeScenario
         EnableTls12 = !Tls13,
         EnableTls13 = Tls13,
         Tls12CipherSuites = Tls13 ? CipherSuites.Tls12Default : [Suite],
+        Tls13CipherSuites = Tls13 ? [Suite] : CipherSuites.Tls13Default,
         KeyExchange = LibCryptoKeyExchangeProvider.Instance,
         RecordCrypto = ManagedAeadProvider.Default,
         // Tickets only where the scenario resumes (compare.sh runs the full-handshake scenarios without them too).
@@ -88,19 +90,45 @@ public sealed class HandshakeScenario
         EnableSessionTickets = Resumed,
     };
 
-    public SslServerAuthenticationOptions SslStreamServerOptions() => new()
+    /// <summary>
+    /// The name the SslStream client asks for when its server is SslStream, and when it is Brisk. Two names because
+    /// .NET's client keeps one session per host name (in the SSL_CTX its options map to): with one name, pairs that
+    /// alternate would each offer the other server's ticket and never resume. The certificate is for "localhost";
+    /// the client's validation callback accepts it under either name.
+    /// </summary>
+    public const string SslStreamServerHost = "localhost";
+
+    /// <inheritdoc cref="SslStreamServerHost"/>
+    public const string BriskServerHost = "brisk.localhost";
+
+    /// <summary>
+    /// SslStream options for the resumed scenarios have no <see cref="CipherSuitesPolicy"/>: .NET on Linux only
+    /// enables resumption (caches the SSL_CTX, turns OpenSSL's session cache and tickets on) when
+    /// AllowTlsResume is true and CipherSuitesPolicy is null (Interop.OpenSsl.AllocateSslHandle in dotnet/runtime;
+    /// <c>quick handshake-resume</c> shows it). They then negotiate what OpenSSL's defaults pick (AES-256-GCM with
+    /// SHA-384), which the resumed scenarios' <see cref="Suite"/> names, so that the Brisk pairs use the same one.
+    /// </summary>
+#pragma warning disable CA1416 // CipherSuitesPolicy is unsupported on Windows; these benchmarks run on Linux.
+    private CipherSuitesPolicy? SslStreamPolicy(bool? restrictSuites) =>
+        (restrictSuites ?? !Resumed) ? new CipherSuitesPolicy([(TlsCipherSuite)Suite.Suite]) : null;
+#pragma warning restore CA1416
+
+    /// <param name="restrictSuites">null: the scenario's choice (restricted unless resumed); true or false to force it.</param>
+    public SslServerAuthenticationOptions SslStreamServerOptions(bool? restrictSuites = null) => new()
     {
         ServerCertificateContext = SslStreamCertificateContext.Create(Certificate, additionalCertificates: null, offline: true),
         EnabledSslProtocols = Tls13 ? SslProtocols.Tls13 : SslProtocols.Tls12,
-        CipherSuitesPolicy = new CipherSuitesPolicy([(TlsCipherSuite)Suite.Suite]),
+        CipherSuitesPolicy = SslStreamPolicy(restrictSuites),
         AllowTlsResume = Resumed,
     };
 
-    public SslClientAuthenticationOptions SslStreamClientOptions() => new()
+    /// <param name="targetHost"><see cref="SslStreamServerHost"/> or <see cref="BriskServerHost"/>.</param>
+    /// <param name="restrictSuites">null: the scenario's choice (restricted unless resumed); true or false to force it.</param>
+    public SslClientAuthenticationOptions SslStreamClientOptions(string targetHost, bool? restrictSuites = null) => new()
     {
-        TargetHost = "localhost",
+        TargetHost = targetHost,
         EnabledSslProtocols = Tls13 ? SslProtocols.Tls13 : SslProtocols.Tls12,
-        CipherSuitesPolicy = new CipherSuitesPolicy([(TlsCipherSuite)Suite.Suite]),
+        CipherSuitesPolicy = SslStreamPolicy(restrictSuites),
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         RemoteCertificateValidationCallback = static (_, _, _, _) => true,
         AllowTlsResume = Resumed,
