@@ -10,7 +10,9 @@ namespace Brisk.Bench.Handshake;
 /// <list type="bullet">
 /// <item>as measured: no CipherSuitesPolicy, the client reads to the server's close after the handshake;</item>
 /// <item>with a CipherSuitesPolicy (the full scenarios' options);</item>
-/// <item>without the client's read after the handshake.</item>
+/// <item>without the client's read after the handshake;</item>
+/// <item>with one host name for both servers, the two pairs alternating (the client then offers each server the
+/// other's session).</item>
 /// </list>
 /// No timing: this is the evidence for the harness's choices.
 /// </summary>
@@ -26,6 +28,7 @@ public sealed class ResumeProbeQuick : IQuickCommand
             Probe(scenario, "as measured", count, restrictSuites: null, clientReads: true);
             Probe(scenario, "with CipherSuitesPolicy", count, restrictSuites: true, clientReads: true);
             Probe(scenario, "no client read after handshake", count, restrictSuites: null, clientReads: false);
+            ProbeOneHostAlternating(scenario, count);
         }
     }
 
@@ -53,6 +56,26 @@ public sealed class ResumeProbeQuick : IQuickCommand
         string pair = Run(() => harness.SslStreamClient(toSslStream, t => harness.StartSslStreamServer(sslServer, t)));
         string brisk = Run(() => harness.SslStreamClient(toBrisk, t => harness.StartBriskServer(serverOptions, t)),
             h => $" (Brisk server says {h.BriskServerReportedResumed})");
-        Console.WriteLine($"{scenario.Name,-14} {variant,-31} sslstream->sslstream {pair,-40} sslstream->brisk {brisk}");
+        Console.WriteLine($"{scenario.Name,-14} {variant,-32} sslstream->sslstream {pair,-40} sslstream->brisk {brisk}");
+    }
+
+    private static void ProbeOneHostAlternating(HandshakeScenario scenario, int count)
+    {
+        var serverOptions = scenario.BriskServerOptions();
+        var sslServer = scenario.SslStreamServerOptions();
+        var client = scenario.SslStreamClientOptions($"a{Guid.NewGuid():N}"[..9] + "." + HandshakeScenario.SslStreamServerHost);
+        var toSslStream = new InMemoryHandshake();
+        var toBrisk = new InMemoryHandshake();
+        for (int i = 0; i <= count; i++)
+        {
+            if (i == 1)
+            {
+                toSslStream.Reset();
+                toBrisk.Reset();
+            }
+            toSslStream.SslStreamClient(client, t => toSslStream.StartSslStreamServer(sslServer, t));
+            toBrisk.SslStreamClient(client, t => toBrisk.StartBriskServer(serverOptions, t));
+        }
+        Console.WriteLine($"{scenario.Name,-14} {"one host name, pairs alternating",-32} sslstream->sslstream resumed={toSslStream.Resumed}/{toSslStream.Handshakes,-32} sslstream->brisk resumed={toBrisk.Resumed}/{toBrisk.Handshakes}");
     }
 }
