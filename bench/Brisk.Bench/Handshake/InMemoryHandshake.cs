@@ -107,6 +107,23 @@ public sealed class InMemoryHandshake
         public virtual bool? ReportsResumed => null;
     }
 
+    /// <summary>
+    /// Runs a handshake with no SynchronizationContext (a test runner's, say): continuations posted to one would run
+    /// later, elsewhere, and the server's work would leave the client's flushes.
+    /// </summary>
+    private readonly struct NoSynchronizationContext : IDisposable
+    {
+        private readonly SynchronizationContext? _previous;
+
+        public NoSynchronizationContext()
+        {
+            _previous = SynchronizationContext.Current;
+            SynchronizationContext.SetSynchronizationContext(null);
+        }
+
+        public void Dispose() => SynchronizationContext.SetSynchronizationContext(_previous);
+    }
+
     private void CountHandshake(bool? briskServerResumed, bool? briskClientResumed)
     {
         LastFlight = _observer.Classify();
@@ -121,6 +138,12 @@ public sealed class InMemoryHandshake
 
     /// <summary>Brisk client ↔ Brisk <see cref="TlsServerConnection"/>. Returns the session the server issued, if any.</summary>
     public TlsClientSession? BriskClientBriskServer(TlsServerOptions serverOptions, TlsClientOptions clientOptions, TlsClientSession? resume)
+    {
+        using var _ = new NoSynchronizationContext();
+        return BriskClientBriskServerCore(serverOptions, clientOptions, resume);
+    }
+
+    private TlsClientSession? BriskClientBriskServerCore(TlsServerOptions serverOptions, TlsClientOptions clientOptions, TlsClientSession? resume)
     {
         var toServer = new Pipe(InlinePipe);
         var fromServer = new Pipe(InlinePipe);
@@ -191,6 +214,12 @@ public sealed class InMemoryHandshake
 
     /// <summary>.NET SslStream client ↔ a server started by <paramref name="startServer"/> (SslStream or Brisk).</summary>
     public void SslStreamClient(SslClientAuthenticationOptions clientOptions, Func<IDuplexPipe, ServerSide> startServer)
+    {
+        using var _ = new NoSynchronizationContext();
+        SslStreamClientCore(clientOptions, startServer);
+    }
+
+    private void SslStreamClientCore(SslClientAuthenticationOptions clientOptions, Func<IDuplexPipe, ServerSide> startServer)
     {
         var toServer = new Pipe(InlinePipe);
         var fromServer = new Pipe(InlinePipe);
@@ -336,7 +365,7 @@ public sealed class InMemoryHandshake
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            var result = await input.ReadAsync(cancellationToken);
+            var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
             int n = (int)Math.Min(buffer.Length, result.Buffer.Length);
             result.Buffer.Slice(0, n).CopyTo(buffer.Span);
             input.AdvanceTo(result.Buffer.GetPosition(n));
