@@ -96,7 +96,7 @@ public sealed class InMemoryHandshake
     }
 
     /// <summary>A server side under test: started on a transport by the harness, closed after the handshake, then disposed.</summary>
-    public abstract class ServerSide
+    public abstract class ServerSide : IDisposable
     {
         /// <summary>Checks that the handshake completed, then sends close_notify and ends the server's output.</summary>
         public abstract void Close();
