@@ -6,7 +6,7 @@ using Brisk.Crypto.Rsa;
 namespace Brisk.Bench;
 
 /// <summary>
-/// <c>quick rsa [cpu-seconds-per-round]</c>: raw RSA private operations per second on one thread, each batch
+/// <c>quick rsa [cpu-seconds-per-round] [engine-name-filter]</c>: raw RSA private operations per second on one thread, each batch
 /// engine against <c>system</c> (libcrypto) measured alternately in the same run. Batch engines are fed
 /// full batches (their throughput per core under load). Prints
 /// <c>RATIO rsa2048-private ENGINE/system=x ops_per_s=y system_ops_per_s=z</c> </c> (medians over 5 alternating rounds,
@@ -19,6 +19,7 @@ public sealed class QuickRsa : IQuickCommand
     public void Run(string[] args)
     {
         double seconds = args.Length > 0 && double.TryParse(args[0], System.Globalization.CultureInfo.InvariantCulture, out double s) ? s : 0.1;
+        string? filter = args.Length > 1 ? args[1] : null;
         const int rounds = 5;
         foreach (int bits in new[] { 2048, 3072 })
         {
@@ -27,6 +28,8 @@ public sealed class QuickRsa : IQuickCommand
             var family = FiatKeyFamily.Generate(bits, 8);
             foreach (var (name, engine) in RsaBenchEngines.All(key).Concat(RsaBenchEngines.Fiat(family)))
             {
+                if (filter is not null && !name.Contains(filter, StringComparison.Ordinal))
+                    continue;
                 // Warm up (JIT, key state, blinding pool) before timing.
                 engine(4);
                 SystemRound(key, 4);
@@ -92,7 +95,7 @@ public sealed class QuickRsa : IQuickCommand
     [DllImport("libc", EntryPoint = "clock_gettime")]
     private static extern int ClockGetTime(int clock, out TimeSpec time);
 
-    private static double ThreadCpuSeconds()
+    internal static double ThreadCpuSeconds()
     {
         const int ClockThreadCpuTimeId = 3;
         if (ClockGetTime(ClockThreadCpuTimeId, out var t) != 0)
@@ -119,16 +122,31 @@ internal static class RsaBenchEngines
         return engines;
     }
 
-    /// <summary>Fiat with b = 4 and 8: full batches cycle through b keys of one family.</summary>
+    /// <summary>
+    /// Fiat with b = 2, 4 and 8: full batches cycle through b keys of one family. "fiat-bN" splits in C
+    /// modulo p and q when libbrisk_native.so is there; "fiat-bN-managed" is the fallback split (modulo n
+    /// through libcrypto), for comparison in the same run.
+    /// </summary>
     public static IEnumerable<(string Name, Func<int, int> Round)> Fiat(RsaPrivateKey[] family)
     {
-        foreach (int b in new[] { 4, 8 })
+        foreach (int b in new[] { 2, 4, 8 })
         {
             var engine = FiatRsaEngine.Create(b);
             if (engine is null)
                 continue;
             var keys = family.Take(b).ToArray();
             yield return ($"fiat-b{b}", n => FullBatches(engine, keys, n));
+        }
+        if (FiatNativeSplit.IsAvailable)
+        {
+            foreach (int b in new[] { 4 })
+            {
+                var engine = FiatRsaEngine.Create(b, null, null, nativeSplit: false);
+                if (engine is null)
+                    continue;
+                var keys = family.Take(b).ToArray();
+                yield return ($"fiat-b{b}-managed", n => FullBatches(engine, keys, n));
+            }
         }
     }
 

@@ -34,4 +34,21 @@ int brisk_rsa_mb52_max_modulus_bits(void);
 /* Returns 0 on success (verified_lanes has bit l set when lane l's result passed verification), < 0 on bad sizes. */
 int brisk_rsa_mb52_private(const brisk_rsa_batch *batch, uint32_t *verified_lanes);
 
+/*
+ * Fiat batch RSA split (fiat_split.c): the product tree modulo p and q around one root exponentiation.
+ * key: blob of brisk_fiat_key_words(h) words (layout in fiat_split.c, built by FiatNativeSplit in C#);
+ * work: brisk_fiat_work_words(h) words per batch, kept by the caller from up to finish and zeroed after.
+ * All return 0 on success, < 0 on bad arguments; brisk_fiat_up returns 1 when some input is 0 mod p or q.
+ */
+int brisk_fiat_key_words(int half_limbs);
+int brisk_fiat_work_words(int half_limbs);
+int brisk_fiat_up(const uint64_t *key, int32_t count, const uint64_t *exponents, const uint8_t *inputs,
+                  int32_t modulus_bytes, uint64_t *work, uint8_t *root_input);
+int brisk_fiat_down(const uint64_t *key, int32_t count, const uint64_t *exponents, uint64_t *work,
+                    const uint8_t *root_result, const uint8_t *random, int32_t random_bytes,
+                    int32_t modulus_bytes, uint8_t *blinded_product);
+int brisk_fiat_finish(const uint64_t *key, int32_t count, const uint64_t *exponents, uint64_t *work,
+                      const uint8_t *blinded_inverse, const uint8_t *inputs, int32_t modulus_bytes,
+                      uint8_t *outputs, uint32_t fault_mask, uint32_t *verified);
+
 #endif

@@ -43,17 +43,26 @@ public static class FiatRsaEngine
     /// one family must be given as separate <see cref="RsaPrivateKey"/> objects with the same modulus.
     /// </summary>
     public static BatchingRsaEngine? Create(int batchSize = 4, RsaBatchOptions? options = null, IRsaEngine? fallback = null)
+        => Create(batchSize, options, fallback, nativeSplit: FiatNativeSplit.IsAvailable);
+
+    /// <summary>
+    /// <paramref name="nativeSplit"/>: the percolations in C modulo p and q (<see cref="FiatNativeSplit"/>);
+    /// otherwise the managed form modulo n through libcrypto (the fallback when libbrisk_native.so is missing).
+    /// </summary>
+    internal static BatchingRsaEngine? Create(int batchSize, RsaBatchOptions? options, IRsaEngine? fallback, bool nativeSplit)
     {
         if (batchSize is < 1 or > MaxBatch)
             throw new ArgumentOutOfRangeException(nameof(batchSize));
         IRsaBatchKernel? root = NativeRsaEngine.IsSupported ? new NativeIfmaKernel()
             : Avx512Lanes.IsSupported ? new MultiBufferKernel<Vector512<ulong>, Avx512Lanes>("fiat-root")
             : Avx2Lanes.IsSupported ? new MultiBufferKernel<Vector256<ulong>, Avx2Lanes>("fiat-root") : null;
-        return root is null ? null : new BatchingRsaEngine(new FiatKernel(root, batchSize), fallback ?? SystemRsaEngine.Instance, options);
+        if (nativeSplit && !FiatNativeSplit.IsAvailable)
+            throw new InvalidOperationException("The native Fiat split needs libbrisk_native.so.");
+        return root is null ? null : new BatchingRsaEngine(new FiatKernel(root, batchSize, nativeSplit), fallback ?? SystemRsaEngine.Instance, options);
     }
 }
 
-internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatchKernel
+internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, bool nativeSplit) : IRsaBatchKernel
 {
     private readonly ConcurrentDictionary<string, Family> _families = new(StringComparer.Ordinal);
 
@@ -62,6 +71,9 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
     public int Lanes => root.Lanes * batchSize;
 
     public int BatchSize => batchSize;
+
+    /// <summary>Whether batches of supported sizes are split in C (mod p and q) rather than through libcrypto (mod n).</summary>
+    public bool NativeSplit => nativeSplit;
 
     public object GroupOf(RsaPrivateKey key) => key.ModulusLength;
 
@@ -73,20 +85,28 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
         IntPtr ctx = LibCrypto.BnCtxNew();
         try
         {
-            // Upward: one root request per Fiat batch.
-            var roots = new RsaBatchItem[batches.Count];
-            for (int i = 0; i < batches.Count; i++)
-                roots[i] = batches[i].Prepare(ctx);
+            // Upward: one root request per Fiat batch (none for a batch that cannot be split).
+            List<RsaBatchItem>? retry = null;
+            var rooted = new List<(FiatBatch Batch, RsaBatchItem Root)>(batches.Count);
+            foreach (var batch in batches)
+            {
+                var rootItem = batch.Prepare(ctx, nativeSplit);
+                if (rootItem is null)
+                    (retry ??= []).AddRange(batch.Items);
+                else
+                    rooted.Add((batch, rootItem));
+            }
+            var roots = rooted.Select(r => r.Root).ToArray();
             for (int offset = 0; offset < roots.Length; offset += root.Lanes)
                 root.Compute(roots.AsSpan(offset, Math.Min(root.Lanes, roots.Length - offset)));
             // Downward: split every verified root into its requests and verify each.
-            List<RsaBatchItem>? retry = null;
-            for (int i = 0; i < batches.Count; i++)
+            foreach (var (batch, rootItem) in rooted)
             {
-                if (roots[i].Verified && !batches[i].Split(roots[i].Output.Span, ctx))
-                    (retry ??= []).AddRange(batches[i].Items);
-                batches[i].Dispose();
+                if (rootItem.Verified && !batch.Split(rootItem.Output.Span, ctx))
+                    (retry ??= []).AddRange(batch.Items);
             }
+            foreach (var batch in batches)
+                batch.Dispose();
             // A request sharing a factor with n (e.g. c = 0) cannot be split out of a batch; rather than
             // fail its batch partners, run those requests again one by one (their roots are themselves).
             if (retry is not null)
@@ -107,6 +127,27 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
             LibCrypto.BnCtxFree(ctx);
         }
     }
+
+    /// <summary>The RSA key (n, E) for the family's primes: its private operation is the E-th root.</summary>
+    internal static RsaPrivateKey DeriveRootKey(RSAParameters p, ulong e)
+    {
+        BigInteger P = ToInteger(p.P!), Q = ToInteger(p.Q!);
+        BigInteger phi = (P - 1) * (Q - 1);
+        int k = p.Modulus!.Length, half = p.P!.Length;
+        return new RsaPrivateKey(new RSAParameters
+        {
+            Modulus = p.Modulus,
+            Exponent = RsaMath.ToFixedLength(new BigInteger(e).ToByteArray(isUnsigned: true, isBigEndian: true), new BigInteger(e).GetByteCount(isUnsigned: true)),
+            D = RsaMath.ToFixedLength(RsaMath.ModInverse(e, phi).ToByteArray(isUnsigned: true, isBigEndian: true), k),
+            P = p.P,
+            Q = p.Q,
+            DP = RsaMath.ToFixedLength(RsaMath.ModInverse(e, P - 1).ToByteArray(isUnsigned: true, isBigEndian: true), half),
+            DQ = RsaMath.ToFixedLength(RsaMath.ModInverse(e, Q - 1).ToByteArray(isUnsigned: true, isBigEndian: true), half),
+            InverseQ = p.InverseQ,
+        });
+    }
+
+    private static BigInteger ToInteger(byte[] value) => new(value, isUnsigned: true, isBigEndian: true);
 
     /// <summary>Groups requests by family, then into batches of distinct exponents, at most <c>batchSize</c> each.</summary>
     private List<FiatBatch> Partition(ReadOnlySpan<RsaBatchItem> items)
@@ -148,11 +189,13 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
     {
         private readonly RSAParameters _parameters;
         private readonly ConcurrentDictionary<ulong, RsaPrivateKey> _rootKeys = new();
+        private readonly Lazy<ulong[]?> _nativeKey;
 
         public Family(RsaPrivateKey member)
         {
             _parameters = member.Parameters;
             ModulusLength = member.ModulusLength;
+            _nativeKey = new(() => FiatNativeSplit.IsAvailable && FiatNativeSplit.Supports(member) ? FiatNativeSplit.BuildKey(_parameters) : null);
             IntPtr ctx = LibCrypto.BnCtxNew();
             try
             {
@@ -173,6 +216,11 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
 
         public int ModulusLength { get; }
 
+        public byte[] ModulusBytes => _parameters.Modulus!;
+
+        /// <summary>The key blob of native/src/fiat_split.c, or null when the native split cannot handle this key.</summary>
+        public ulong[]? NativeKey => _nativeKey.Value;
+
         /// <summary>Lives as long as the kernel (families are few and long-lived).</summary>
         public IntPtr Modulus { get; }
 
@@ -182,25 +230,7 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
         public IntPtr One { get; }
 
         /// <summary>The RSA key (n, E) with E = product of the batch's exponents: its private operation is V^(1/E).</summary>
-        public RsaPrivateKey RootKey(ulong product) => _rootKeys.GetOrAdd(product, static (e, p) =>
-        {
-            BigInteger P = ToInteger(p.P!), Q = ToInteger(p.Q!);
-            BigInteger phi = (P - 1) * (Q - 1);
-            int k = p.Modulus!.Length, half = p.P!.Length;
-            return new RsaPrivateKey(new RSAParameters
-            {
-                Modulus = p.Modulus,
-                Exponent = RsaMath.ToFixedLength(new BigInteger(e).ToByteArray(isUnsigned: true, isBigEndian: true), new BigInteger(e).GetByteCount(isUnsigned: true)),
-                D = RsaMath.ToFixedLength(RsaMath.ModInverse(e, phi).ToByteArray(isUnsigned: true, isBigEndian: true), k),
-                P = p.P,
-                Q = p.Q,
-                DP = RsaMath.ToFixedLength(RsaMath.ModInverse(e, P - 1).ToByteArray(isUnsigned: true, isBigEndian: true), half),
-                DQ = RsaMath.ToFixedLength(RsaMath.ModInverse(e, Q - 1).ToByteArray(isUnsigned: true, isBigEndian: true), half),
-                InverseQ = p.InverseQ,
-            });
-        }, _parameters);
-
-        private static BigInteger ToInteger(byte[] value) => new(value, isUnsigned: true, isBigEndian: true);
+        public RsaPrivateKey RootKey(ulong product) => _rootKeys.GetOrAdd(product, static (e, p) => DeriveRootKey(p, e), _parameters);
     }
 
     /// <summary>
@@ -274,9 +304,13 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
         private readonly List<IntPtr> _inputs = new(FiatRsaEngine.MaxBatch);
         private readonly List<IntPtr> _inputsMont = new(FiatRsaEngine.MaxBatch);
         private ulong _product;
+        private FiatNativeSplit.Batch? _native;
 
-        /// <summary>V = Π cᵢ^(E/eᵢ) mod n, as the root request for the kernel.</summary>
-        public RsaBatchItem Prepare(IntPtr ctx)
+        /// <summary>
+        /// V = Π cᵢ^(E/eᵢ) mod n, as the root request for the kernel; null when the batch cannot be split
+        /// (the native path found some cᵢ ≡ 0 mod p or q) and must run as singletons.
+        /// </summary>
+        public RsaBatchItem? Prepare(IntPtr ctx, bool nativeSplit)
         {
             int k = Family.ModulusLength;
             _product = 1;
@@ -285,6 +319,12 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
             var rootKey = Family.RootKey(_product);
             if (Items.Count == 1)
                 return new RsaBatchItem(rootKey, Items[0].Input, new byte[k]);
+            if (nativeSplit && Family.NativeKey is { } nativeKey)
+            {
+                _native = new FiatNativeSplit.Batch(nativeKey, Exponents, Items, k);
+                var rootInput = new byte[k];
+                return _native.Up(rootInput) ? new RsaBatchItem(rootKey, rootInput, new byte[k]) : null;
+            }
 
             var math = new MontgomeryMath(Family, ctx);
             var shares = new ulong[Items.Count];
@@ -327,6 +367,8 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
                 only.Verified = !only.InjectFault;
                 return true;
             }
+            if (_native is not null)
+                return _native.Split(rootResult, Items, Family.ModulusBytes, Family.Modulus, ctx);
             var temporaries = new List<IntPtr>();
             IntPtr New()
             {
@@ -421,6 +463,8 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
 
         public void Dispose()
         {
+            _native?.Dispose();
+            _native = null;
             foreach (IntPtr c in _inputs)
                 LibCrypto.BnClearFree(c);
             foreach (IntPtr c in _inputsMont)

@@ -1,0 +1,218 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Brisk.Crypto.Native;
+
+namespace Brisk.Crypto.Rsa;
+
+/// <summary>
+/// Fiat's percolations in C (native/src/fiat_split.c): the product tree modulo p and modulo q with
+/// delayed division, three calls per Fiat batch (<c>up</c> before the root exponentiation, <c>down</c>
+/// and <c>finish</c> after it) instead of one P/Invoke per multiplication. Between <c>down</c> and
+/// <c>finish</c> one blinded value is inverted modulo the public n (<see cref="PublicModularInverse"/>;
+/// see the comment of fiat_split.c for why the inversion is blinded and done mod n).
+/// </summary>
+internal static partial class FiatNativeSplit
+{
+    private const string Library = "brisk_native";
+    private const int HeaderWords = 8;
+    private const int MaxHalfLimbs = 32;
+
+    /// <summary>Extra random bytes beyond the modulus for the blinding factor: its bias mod n is below 2^-128.</summary>
+    internal const int RandomExtraBytes = 16;
+
+    private static readonly Lazy<bool> Available = new(Probe);
+
+    /// <summary>Whether libbrisk_native.so with the Fiat entry points is loaded (any x86-64 CPU: the code is scalar).</summary>
+    public static bool IsAvailable => Available.Value;
+
+    private static bool Probe()
+    {
+        try
+        {
+            return KeyWords(16) > 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Sizes the C code handles: 64-bit-limb halves (modulus a multiple of 16 bytes), p and q of exactly half the length with their top bit set (so q &lt; 2p for Garner).</summary>
+    public static bool Supports(RsaPrivateKey key)
+    {
+        var p = key.Parameters;
+        int k = key.ModulusLength;
+        return k % 16 == 0 && k / 16 <= MaxHalfLimbs && k >= 64 && p.P!.Length == k / 2 && p.Q!.Length == k / 2 &&
+               p.InverseQ!.Length <= k / 2 && p.P[0] >= 0x80 && p.Q[0] >= 0x80 && (p.Modulus![^1] & 1) == 1;
+    }
+
+    [LibraryImport(Library, EntryPoint = "brisk_fiat_key_words")]
+    internal static partial int KeyWords(int halfLimbs);
+
+    [LibraryImport(Library, EntryPoint = "brisk_fiat_work_words")]
+    internal static partial int WorkWords(int halfLimbs);
+
+    [LibraryImport(Library, EntryPoint = "brisk_fiat_up")]
+    internal static unsafe partial int Up(ulong* key, int count, ulong* exponents, byte* inputs, int modulusBytes, ulong* work, byte* rootInput);
+
+    [LibraryImport(Library, EntryPoint = "brisk_fiat_down")]
+    internal static unsafe partial int Down(ulong* key, int count, ulong* exponents, ulong* work, byte* rootResult, byte* random, int randomBytes, int modulusBytes, byte* blindedProduct);
+
+    [LibraryImport(Library, EntryPoint = "brisk_fiat_finish")]
+    internal static unsafe partial int Finish(ulong* key, int count, ulong* exponents, ulong* work, byte* blindedInverse, byte* inputs, int modulusBytes, byte* outputs, uint faultMask, uint* verified);
+
+    /// <summary>
+    /// The key blob for fiat_split.c: header [full limbs, half limbs, k0 n, k0 p, k0 q], then n, R²
+    /// mod n (R = 2^(64·full)), p, q, R³ mod p, R³ mod q (R = 2^(64·half)), qInv·R mod p, R mod p,
+    /// R mod q; 64-bit limbs, least significant first. Computed once per key family (like the
+    /// multi-buffer engines' Montgomery constants).
+    /// </summary>
+    public static ulong[] BuildKey(RSAParameters parameters)
+    {
+        int k = parameters.Modulus!.Length, full = k / 8, half = full / 2;
+        BigInteger n = Integer(parameters.Modulus), p = Integer(parameters.P!), q = Integer(parameters.Q!), qInv = Integer(parameters.InverseQ!);
+        BigInteger rFull = BigInteger.One << (64 * full), rHalf = BigInteger.One << (64 * half);
+        var blob = new ulong[KeyWords(half)];
+        blob[0] = (ulong)full;
+        blob[1] = (ulong)half;
+        blob[2] = NegativeInverse(n);
+        blob[3] = NegativeInverse(p);
+        blob[4] = NegativeInverse(q);
+        int offset = HeaderWords;
+        void Put(BigInteger value, int limbs)
+        {
+            byte[] bytes = value.ToByteArray(isUnsigned: true, isBigEndian: false);
+            for (int j = 0; j < limbs; j++)
+            {
+                ulong limb = 0;
+                for (int b = 0; b < 8 && 8 * j + b < bytes.Length; b++)
+                    limb |= (ulong)bytes[8 * j + b] << (8 * b);
+                blob[offset + j] = limb;
+            }
+            offset += limbs;
+        }
+        Put(n, full);
+        Put(rFull * rFull % n, full);
+        Put(p, half);
+        Put(q, half);
+        Put(rHalf * rHalf * rHalf % p, half);
+        Put(rHalf * rHalf * rHalf % q, half);
+        Put(qInv * rHalf % p, half);
+        Put(rHalf % p, half);
+        Put(rHalf % q, half);
+        return blob;
+    }
+
+    private static BigInteger Integer(byte[] bigEndian) => new(bigEndian, isUnsigned: true, isBigEndian: true);
+
+    /// <summary>-m⁻¹ mod 2^64 by Newton's iteration (m odd).</summary>
+    private static ulong NegativeInverse(BigInteger modulus)
+    {
+        ulong m0 = (ulong)(modulus & ulong.MaxValue);
+        ulong inverse = m0; // correct to 3 bits for odd m0
+        for (int i = 0; i < 6; i++)
+            inverse *= 2 - m0 * inverse;
+        return 0UL - inverse;
+    }
+
+    /// <summary>
+    /// One Fiat batch through the native split. Owns its workspace (secret intermediate values mod p and
+    /// q) and zeroes it in <see cref="Dispose"/>.
+    /// </summary>
+    internal sealed class Batch : IDisposable
+    {
+        private readonly ulong[] _key;
+        private readonly ulong[] _exponents;
+        private readonly byte[] _inputs;
+        private readonly ulong[] _work;
+        private readonly int _modulusLength;
+
+        public Batch(ulong[] key, IReadOnlyList<ulong> exponents, IReadOnlyList<RsaBatchItem> items, int modulusLength)
+        {
+            _key = key;
+            _modulusLength = modulusLength;
+            _exponents = exponents.ToArray();
+            _inputs = new byte[items.Count * modulusLength];
+            for (int i = 0; i < items.Count; i++)
+                items[i].Input.Span.CopyTo(_inputs.AsSpan(i * modulusLength, modulusLength));
+            _work = new ulong[WorkWords((int)key[1])];
+        }
+
+        private int Count => _exponents.Length;
+
+        /// <summary>V = Π cᵢ^(E/eᵢ) mod n into <paramref name="rootInput"/>; false when some cᵢ is 0 mod p or q (cannot be split).</summary>
+        public unsafe bool Up(Span<byte> rootInput)
+        {
+            int status;
+            fixed (ulong* key = _key, exponents = _exponents, work = _work)
+            fixed (byte* inputs = _inputs, root = rootInput)
+                status = FiatNativeSplit.Up(key, Count, exponents, inputs, _modulusLength, work, root);
+            return status switch
+            {
+                0 => true,
+                1 => false,
+                _ => throw new InvalidOperationException($"brisk_fiat_up rejected the batch ({status})."),
+            };
+        }
+
+        /// <summary>
+        /// From the verified root M = V^(1/E): every request's result, verified with its own exponent.
+        /// Returns false when the one inversion fails (only if some input shares a factor with n).
+        /// </summary>
+        public unsafe bool Split(ReadOnlySpan<byte> rootResult, IReadOnlyList<RsaBatchItem> items, ReadOnlySpan<byte> modulus, IntPtr modulusBn, IntPtr ctx)
+        {
+            int k = _modulusLength;
+            Span<byte> random = stackalloc byte[k + RandomExtraBytes];
+            RandomNumberGenerator.Fill(random);
+            var blinded = new byte[k];
+            var outputs = new byte[Count * k];
+            try
+            {
+                int status;
+                fixed (ulong* key = _key, exponents = _exponents, work = _work)
+                fixed (byte* root = rootResult, r = random, product = blinded)
+                    status = Down(key, Count, exponents, work, root, r, random.Length, k, product);
+                if (status != 0)
+                    throw new InvalidOperationException($"brisk_fiat_down rejected the batch ({status}).");
+
+                // (T·ρ)⁻¹ mod n: T·ρ is uniform in Z_n* and n is public, so a variable-time inversion is safe here.
+                if (!PublicModularInverse.TryInvert(blinded, modulus, modulusBn, ctx))
+                    return false;
+
+                uint faultMask = 0;
+                for (int i = 0; i < Count; i++)
+                    if (items[i].InjectFault)
+                        faultMask |= 1u << i;
+                uint verified = 0;
+                fixed (ulong* key = _key, exponents = _exponents, work = _work)
+                fixed (byte* inverse = blinded, inputs = _inputs, results = outputs)
+                    status = Finish(key, Count, exponents, work, inverse, inputs, k, results, faultMask, &verified);
+                if (status != 0)
+                    throw new InvalidOperationException($"brisk_fiat_finish rejected the batch ({status}).");
+                for (int i = 0; i < Count; i++)
+                {
+                    bool ok = (verified & (1u << i)) != 0;
+                    var output = items[i].Output.Span;
+                    if (ok)
+                        outputs.AsSpan(i * k, k).CopyTo(output);
+                    else
+                        output.Clear();
+                    items[i].Verified = ok;
+                }
+                return true;
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(random);
+                CryptographicOperations.ZeroMemory(blinded);
+                CryptographicOperations.ZeroMemory(outputs);
+            }
+        }
+
+        public void Dispose()
+        {
+            CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(_work.AsSpan()));
+        }
+    }
+}
