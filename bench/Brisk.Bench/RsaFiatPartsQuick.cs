@@ -41,8 +41,10 @@ public sealed class QuickRsaFiatParts : IQuickCommand
                 var keys = family.Take(b).ToArray();
                 var engine = FiatRsaEngine.Create(b)!;
                 double whole = PerCall(seconds, () => RsaBenchEngines.FullBatches(engine, keys, 1)) / engine.Lanes;
-                var managed = FiatRsaEngine.Create(b, null, null, nativeSplit: false)!;
+                var managed = FiatRsaEngine.Create(b, null, null, FiatSplitMode.Managed)!;
                 double wholeManaged = PerCall(seconds, () => RsaBenchEngines.FullBatches(managed, keys, 1)) / managed.Lanes;
+                var scalar = FiatRsaEngine.Create(b, null, null, FiatSplitMode.NativeScalar)!;
+                double wholeScalar = PerCall(seconds, () => RsaBenchEngines.FullBatches(scalar, keys, 1)) / scalar.Lanes;
 
                 ulong[] blob = FiatNativeSplit.BuildKey(family[0].Parameters);
                 var items = keys.Select((key, i) => new RsaBatchItem(key, RandomBelow(key), new byte[k])).ToArray();
@@ -74,10 +76,11 @@ public sealed class QuickRsaFiatParts : IQuickCommand
                 void Print(string part, double perRequest) => Console.WriteLine($"RATIO rsa{bits}-fiat-b{b} {part}/system={perRequest / system:F3} us={perRequest * 1e6:F1}");
                 Print("engine-per-request", whole);
                 Print("managed-split-engine-per-request", wholeManaged);
+                Print("scalar-split-engine-per-request", wholeScalar);
                 Print("native-engine-e3-per-request", nativeOrdinary);
                 Print("root-kernel-per-request", rootKernel);
-                Print("native-up-per-request", up);
-                Print("native-split-with-inverse-per-request", split);
+                Print("scalar-up-per-request", up);
+                Print("scalar-split-with-inverse-per-request", split);
                 Print("libcrypto-inverse-mod-n-per-request", inverse);
                 Print("gmp-inverse-mod-n-per-request", inverseGmp);
             }

@@ -125,7 +125,8 @@ internal static class RsaBenchEngines
     /// <summary>
     /// Fiat with b = 2, 4 and 8: full batches cycle through b keys of one family. "fiat-bN" splits in C
     /// modulo p and q when libbrisk_native.so is there; "fiat-bN-managed" is the fallback split (modulo n
-    /// through libcrypto), for comparison in the same run.
+    /// through libcrypto) and "fiat-bN-scalar" the scalar C split (one batch at a time), for comparison in
+    /// the same run.
     /// </summary>
     public static IEnumerable<(string Name, Func<int, int> Round)> Fiat(RsaPrivateKey[] family)
     {
@@ -141,11 +142,13 @@ internal static class RsaBenchEngines
         {
             foreach (int b in new[] { 4 })
             {
-                var engine = FiatRsaEngine.Create(b, null, null, nativeSplit: false);
+                var engine = FiatRsaEngine.Create(b, null, null, FiatSplitMode.Managed);
                 if (engine is null)
                     continue;
                 var keys = family.Take(b).ToArray();
                 yield return ($"fiat-b{b}-managed", n => FullBatches(engine, keys, n));
+                var scalar = FiatRsaEngine.Create(b, null, null, FiatSplitMode.NativeScalar)!;
+                yield return ($"fiat-b{b}-scalar", n => FullBatches(scalar, keys, n));
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Brisk.Crypto.Native;
@@ -214,5 +215,208 @@ internal static partial class FiatNativeSplit
         {
             CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(_work.AsSpan()));
         }
+    }
+}
+
+/// <summary>
+/// Up to 8 Fiat batches (same modulus size, same exponent list) split side by side in the 8 lanes of the
+/// AVX-512 IFMA kernels (<c>brisk_fiat_mb52_*</c> in native/src/rsa_mb52.c): the multi-buffer engine's
+/// arithmetic serves the leaves of several Fiat batches in one call. Lane l is batch l; unused lanes
+/// repeat lane 0 into scratch buffers. Owns its buffers; <see cref="Dispose"/> wipes them.
+/// </summary>
+internal sealed unsafe partial class FiatVectorGroup : IDisposable
+{
+    public const int Lanes = 8;
+    private const string Library = "brisk_native";
+
+    [LibraryImport(Library, EntryPoint = "brisk_fiat_mb52_work_bytes")]
+    private static partial int WorkBytes(int halfLimbs);
+
+    [LibraryImport(Library, EntryPoint = "brisk_fiat_mb52_up")]
+    private static partial int Up(MbBatch* batch, void* work);
+
+    [LibraryImport(Library, EntryPoint = "brisk_fiat_mb52_down")]
+    private static partial int Down(MbBatch* batch, void* work);
+
+    [LibraryImport(Library, EntryPoint = "brisk_fiat_mb52_finish")]
+    private static partial int Finish(MbBatch* batch, void* work);
+
+    /// <summary>Mirror of <c>brisk_fiat_mb</c> in native/src/brisk_rsa.h.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MbBatch
+    {
+        public fixed ulong Key[8];
+        public fixed ulong Inputs[8];
+        public fixed ulong Root[8];
+        public fixed ulong Blinded[8];
+        public fixed ulong Random[8];
+        public fixed ulong Outputs[8];
+        public fixed ulong Exponents[8];
+        public fixed uint FaultBits[8];
+        public fixed uint Verified[8];
+        public int Count;
+        public int ModulusBytes;
+        public int RandomBytes;
+        public uint ZeroLanes;
+    }
+
+    /// <summary>Whether the IFMA kernels can split batches of this key's size (full limbs = 2 × half limbs).</summary>
+    public static bool Supports(RsaPrivateKey key)
+    {
+        int bits = key.ModulusBits, full = (bits + 2 + 51) / 52, half = (key.Parameters.P!.Length * 8 + 2 + 51) / 52;
+        return NativeRsaEngine.IsSupported && new NativeIfmaKernel().Supports(key) && full == 2 * half;
+    }
+
+    private readonly int _lanesUsed, _count, _modulusLength, _workBytes;
+    private readonly byte[] _inputs, _roots, _blinded, _random, _outputs;
+    private readonly IReadOnlyList<RsaBatchItem>[] _items;
+    private readonly byte[][] _moduli;
+    private readonly IntPtr[] _modulusBns;
+    private readonly ulong[][] _keys;
+    private readonly void* _work;
+    private MbBatch _batch;
+
+    /// <param name="lanes">Per batch: the key blob (NativeKeyState layout), n as bytes and as a BIGNUM, and its requests (same count everywhere).</param>
+    public FiatVectorGroup(IReadOnlyList<(ulong[] Key, byte[] Modulus, IntPtr ModulusBn, IReadOnlyList<RsaBatchItem> Items)> lanes, IReadOnlyList<ulong> exponents, int modulusLength)
+    {
+        if (lanes.Count is 0 or > Lanes || exponents.Count is < 2 or > 8)
+            throw new ArgumentOutOfRangeException(nameof(lanes));
+        _lanesUsed = lanes.Count;
+        _count = exponents.Count;
+        _modulusLength = modulusLength;
+        int k = modulusLength, block = _count * k, randomLength = k + FiatNativeSplit.RandomExtraBytes;
+        _inputs = GC.AllocateArray<byte>(Lanes * block, pinned: true);
+        _outputs = GC.AllocateArray<byte>(Lanes * block, pinned: true);
+        _roots = GC.AllocateArray<byte>(Lanes * k, pinned: true);
+        _blinded = GC.AllocateArray<byte>(Lanes * k, pinned: true);
+        _random = GC.AllocateArray<byte>(Lanes * randomLength, pinned: true);
+        _items = new IReadOnlyList<RsaBatchItem>[_lanesUsed];
+        _moduli = new byte[_lanesUsed][];
+        _modulusBns = new IntPtr[_lanesUsed];
+        _keys = new ulong[Lanes][];
+        for (int l = 0; l < Lanes; l++)
+        {
+            var lane = lanes[l < _lanesUsed ? l : 0];
+            _keys[l] = lane.Key;
+            if (l < _lanesUsed)
+            {
+                _items[l] = lane.Items;
+                _moduli[l] = lane.Modulus;
+                _modulusBns[l] = lane.ModulusBn;
+            }
+            for (int i = 0; i < _count; i++)
+                lane.Items[i].Input.Span.CopyTo(_inputs.AsSpan(l * block + i * k, k));
+        }
+        _workBytes = WorkBytes((int)_keys[0][1]);
+        _work = NativeMemory.AlignedAlloc((nuint)_workBytes, 64);
+        _batch.Count = _count;
+        _batch.ModulusBytes = k;
+        _batch.RandomBytes = randomLength;
+        for (int i = 0; i < _count; i++)
+            _batch.Exponents[i] = exponents[i];
+        fixed (byte* inputs = _inputs, outputs = _outputs, roots = _roots, blinded = _blinded, random = _random)
+        {
+            for (int l = 0; l < Lanes; l++)
+            {
+                // The key blobs are pinned arrays (NativeKeyState); the byte buffers above are pinned too.
+                _batch.Key[l] = (ulong)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_keys[l]));
+                _batch.Inputs[l] = (ulong)(inputs + l * block);
+                _batch.Outputs[l] = (ulong)(outputs + l * block);
+                _batch.Root[l] = (ulong)(roots + l * k);
+                _batch.Blinded[l] = (ulong)(blinded + l * k);
+                _batch.Random[l] = (ulong)(random + l * randomLength);
+                if (l < _lanesUsed)
+                {
+                    for (int i = 0; i < _count; i++)
+                        if (_items[l][i].InjectFault)
+                            _batch.FaultBits[l] |= 1u << i;
+                }
+            }
+        }
+    }
+
+    public int LanesUsed => _lanesUsed;
+
+    /// <summary>Runs the upward percolation; returns per used lane the root request's input V, or null when the batch cannot be split.</summary>
+    public byte[]?[] Upward()
+    {
+        int status;
+        fixed (MbBatch* batch = &_batch)
+            status = Up(batch, _work);
+        if (status != 0)
+            throw new InvalidOperationException($"brisk_fiat_mb52_up rejected the batch ({status}).");
+        var result = new byte[]?[_lanesUsed];
+        for (int l = 0; l < _lanesUsed; l++)
+            result[l] = (_batch.ZeroLanes & (1u << l)) != 0 ? null : _roots.AsSpan(l * _modulusLength, _modulusLength).ToArray();
+        return result;
+    }
+
+    /// <summary>
+    /// Splits the lanes whose root is given (verified by the kernel) into their requests, each verified; a
+    /// lane with a null root is skipped (its requests stay unverified). Returns the lanes that could not be
+    /// split (the inversion failed), whose requests should be retried as singletons.
+    /// </summary>
+    public List<int> Split(IReadOnlyList<ReadOnlyMemory<byte>?> rootResults, IntPtr ctx)
+    {
+        int k = _modulusLength;
+        var failed = new List<int>();
+        for (int l = 0; l < Lanes; l++)
+        {
+            var root = rootResults[l < _lanesUsed ? l : 0];
+            if (root is { } r)
+                r.Span.CopyTo(_roots.AsSpan(l * k, k));
+        }
+        RandomNumberGenerator.Fill(_random);
+        int status;
+        fixed (MbBatch* batch = &_batch)
+            status = Down(batch, _work);
+        if (status != 0)
+            throw new InvalidOperationException($"brisk_fiat_mb52_down rejected the batch ({status}).");
+        // (T·ρ)⁻¹ mod n per lane: T·ρ is uniform in Z_n* and n is public, so a variable-time inversion is safe.
+        var usable = new bool[_lanesUsed];
+        for (int l = 0; l < _lanesUsed; l++)
+        {
+            if (rootResults[l] is null)
+                continue;
+            usable[l] = PublicModularInverse.TryInvert(_blinded.AsSpan(l * k, k), _moduli[l], _modulusBns[l], ctx);
+            if (!usable[l])
+                failed.Add(l);
+        }
+        fixed (MbBatch* batch = &_batch)
+            status = Finish(batch, _work);
+        if (status != 0)
+            throw new InvalidOperationException($"brisk_fiat_mb52_finish rejected the batch ({status}).");
+        int block = _count * k;
+        for (int l = 0; l < _lanesUsed; l++)
+        {
+            if (!usable[l])
+                continue;
+            for (int i = 0; i < _count; i++)
+            {
+                var item = _items[l][i];
+                bool ok = (_batch.Verified[l] & (1u << i)) != 0;
+                if (ok)
+                    _outputs.AsSpan(l * block + i * k, k).CopyTo(item.Output.Span);
+                else
+                    item.Output.Span.Clear();
+                item.Verified = ok;
+            }
+        }
+        return failed;
+    }
+
+    private bool _disposed;
+
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        NativeMemory.Clear(_work, (nuint)_workBytes);
+        NativeMemory.AlignedFree(_work);
+        CryptographicOperations.ZeroMemory(_outputs);
+        CryptographicOperations.ZeroMemory(_blinded);
+        CryptographicOperations.ZeroMemory(_random);
+        CryptographicOperations.ZeroMemory(_roots);
     }
 }

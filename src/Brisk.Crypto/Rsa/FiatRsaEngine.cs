@@ -31,6 +31,19 @@ namespace Brisk.Crypto.Rsa;
 /// and q, so that the only inversions are of public values modulo the public n (no secret-modulus
 /// inversion). The root exponentiation itself still uses CRT.
 /// </remarks>
+/// <summary>Where Fiat's percolations run.</summary>
+internal enum FiatSplitMode
+{
+    /// <summary>Modulo n through libcrypto, one P/Invoke per multiplication (the fallback without libbrisk_native.so).</summary>
+    Managed,
+
+    /// <summary>Modulo p and q in scalar C (native/src/fiat_split.c), one batch at a time.</summary>
+    NativeScalar,
+
+    /// <summary>Modulo p and q in the AVX-512 IFMA kernels, up to 8 batches side by side (scalar C for sizes they do not handle).</summary>
+    NativeVector,
+}
+
 public static class FiatRsaEngine
 {
     public const string EngineName = "fiat";
@@ -43,26 +56,23 @@ public static class FiatRsaEngine
     /// one family must be given as separate <see cref="RsaPrivateKey"/> objects with the same modulus.
     /// </summary>
     public static BatchingRsaEngine? Create(int batchSize = 4, RsaBatchOptions? options = null, IRsaEngine? fallback = null)
-        => Create(batchSize, options, fallback, nativeSplit: FiatNativeSplit.IsAvailable);
+        => Create(batchSize, options, fallback, FiatNativeSplit.IsAvailable ? (NativeRsaEngine.IsSupported ? FiatSplitMode.NativeVector : FiatSplitMode.NativeScalar) : FiatSplitMode.Managed);
 
-    /// <summary>
-    /// <paramref name="nativeSplit"/>: the percolations in C modulo p and q (<see cref="FiatNativeSplit"/>);
-    /// otherwise the managed form modulo n through libcrypto (the fallback when libbrisk_native.so is missing).
-    /// </summary>
-    internal static BatchingRsaEngine? Create(int batchSize, RsaBatchOptions? options, IRsaEngine? fallback, bool nativeSplit)
+    /// <summary>Creates the engine with a chosen split (tests and benchmarks compare them).</summary>
+    internal static BatchingRsaEngine? Create(int batchSize, RsaBatchOptions? options, IRsaEngine? fallback, FiatSplitMode split)
     {
         if (batchSize is < 1 or > MaxBatch)
             throw new ArgumentOutOfRangeException(nameof(batchSize));
         IRsaBatchKernel? root = NativeRsaEngine.IsSupported ? new NativeIfmaKernel()
             : Avx512Lanes.IsSupported ? new MultiBufferKernel<Vector512<ulong>, Avx512Lanes>("fiat-root")
             : Avx2Lanes.IsSupported ? new MultiBufferKernel<Vector256<ulong>, Avx2Lanes>("fiat-root") : null;
-        if (nativeSplit && !FiatNativeSplit.IsAvailable)
-            throw new InvalidOperationException("The native Fiat split needs libbrisk_native.so.");
-        return root is null ? null : new BatchingRsaEngine(new FiatKernel(root, batchSize, nativeSplit), fallback ?? SystemRsaEngine.Instance, options);
+        if (split != FiatSplitMode.Managed && !FiatNativeSplit.IsAvailable || split == FiatSplitMode.NativeVector && !NativeRsaEngine.IsSupported)
+            throw new InvalidOperationException($"The {split} Fiat split cannot run here.");
+        return root is null ? null : new BatchingRsaEngine(new FiatKernel(root, batchSize, split), fallback ?? SystemRsaEngine.Instance, options);
     }
 }
 
-internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, bool nativeSplit) : IRsaBatchKernel
+internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitMode split) : IRsaBatchKernel
 {
     private readonly ConcurrentDictionary<string, Family> _families = new(StringComparer.Ordinal);
 
@@ -72,8 +82,7 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, bool nativ
 
     public int BatchSize => batchSize;
 
-    /// <summary>Whether batches of supported sizes are split in C (mod p and q) rather than through libcrypto (mod n).</summary>
-    public bool NativeSplit => nativeSplit;
+    public FiatSplitMode Split => split;
 
     public object GroupOf(RsaPrivateKey key) => key.ModulusLength;
 
@@ -82,15 +91,29 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, bool nativ
     public void Compute(ReadOnlySpan<RsaBatchItem> items)
     {
         var batches = Partition(items);
+        var groups = split == FiatSplitMode.NativeVector ? FormVectorGroups(batches) : [];
         IntPtr ctx = LibCrypto.BnCtxNew();
         try
         {
             // Upward: one root request per Fiat batch (none for a batch that cannot be split).
             List<RsaBatchItem>? retry = null;
             var rooted = new List<(FiatBatch Batch, RsaBatchItem Root)>(batches.Count);
+            foreach (var (group, members) in groups)
+            {
+                var inputs = group.Upward();
+                for (int l = 0; l < members.Count; l++)
+                {
+                    if (inputs[l] is { } input)
+                        rooted.Add((members[l], members[l].RootItem = new RsaBatchItem(members[l].RootKey(), input, new byte[members[l].Family.ModulusLength])));
+                    else
+                        (retry ??= []).AddRange(members[l].Items);
+                }
+            }
             foreach (var batch in batches)
             {
-                var rootItem = batch.Prepare(ctx, nativeSplit);
+                if (batch.InVectorGroup)
+                    continue;
+                var rootItem = batch.Prepare(ctx, split != FiatSplitMode.Managed);
                 if (rootItem is null)
                     (retry ??= []).AddRange(batch.Items);
                 else
@@ -100,13 +123,17 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, bool nativ
             for (int offset = 0; offset < roots.Length; offset += root.Lanes)
                 root.Compute(roots.AsSpan(offset, Math.Min(root.Lanes, roots.Length - offset)));
             // Downward: split every verified root into its requests and verify each.
+            foreach (var (group, members) in groups)
+            {
+                var results = members.Select(m => m.RootItem is { Verified: true } r ? (ReadOnlyMemory<byte>?)r.Output : null).ToArray();
+                foreach (int l in group.Split(results, ctx))
+                    (retry ??= []).AddRange(members[l].Items);
+            }
             foreach (var (batch, rootItem) in rooted)
             {
-                if (rootItem.Verified && !batch.Split(rootItem.Output.Span, ctx))
+                if (!batch.InVectorGroup && rootItem.Verified && !batch.Split(rootItem.Output.Span, ctx))
                     (retry ??= []).AddRange(batch.Items);
             }
-            foreach (var batch in batches)
-                batch.Dispose();
             // A request sharing a factor with n (e.g. c = 0) cannot be split out of a batch; rather than
             // fail its batch partners, run those requests again one by one (their roots are themselves).
             if (retry is not null)
@@ -124,8 +151,51 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, bool nativ
         }
         finally
         {
+            foreach (var (group, _) in groups)
+                group.Dispose();
+            foreach (var batch in batches)
+                batch.Dispose();
             LibCrypto.BnCtxFree(ctx);
         }
+    }
+
+    /// <summary>
+    /// Batches that the IFMA kernels can split together: two or more requests, a supported size, and the
+    /// same exponent list (so that the tree and every exponent are shared by the lanes); up to 8 per group.
+    /// </summary>
+    private static List<(FiatVectorGroup Group, List<FiatBatch> Members)> FormVectorGroups(List<FiatBatch> batches)
+    {
+        var groups = new List<(FiatVectorGroup, List<FiatBatch>)>();
+        if (!NativeRsaEngine.IsSupported)
+            return groups;
+        var pending = new Dictionary<string, List<FiatBatch>>(StringComparer.Ordinal);
+        void Flush(List<FiatBatch> members)
+        {
+            var lanes = members.Select(m => (m.Family.VectorKey!, m.Family.ModulusBytes, m.Family.Modulus, (IReadOnlyList<RsaBatchItem>)m.Items)).ToList();
+            groups.Add((new FiatVectorGroup(lanes, members[0].Exponents, members[0].Family.ModulusLength), members));
+            foreach (var m in members)
+                m.InVectorGroup = true;
+        }
+        foreach (var batch in batches)
+        {
+            if (batch.Items.Count < 2 || batch.Family.VectorKey is null)
+                continue;
+            string signature = batch.Family.ModulusLength + ":" + string.Join(',', batch.Exponents);
+            if (!pending.TryGetValue(signature, out var members))
+                pending[signature] = members = [];
+            members.Add(batch);
+            if (members.Count == FiatVectorGroup.Lanes)
+            {
+                Flush(members);
+                pending[signature] = [];
+            }
+        }
+        foreach (var members in pending.Values)
+        {
+            if (members.Count > 0)
+                Flush(members);
+        }
+        return groups;
     }
 
     /// <summary>The RSA key (n, E) for the family's primes: its private operation is the E-th root.</summary>
@@ -190,12 +260,14 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, bool nativ
         private readonly RSAParameters _parameters;
         private readonly ConcurrentDictionary<ulong, RsaPrivateKey> _rootKeys = new();
         private readonly Lazy<ulong[]?> _nativeKey;
+        private readonly Lazy<ulong[]?> _vectorKey;
 
         public Family(RsaPrivateKey member)
         {
             _parameters = member.Parameters;
             ModulusLength = member.ModulusLength;
             _nativeKey = new(() => FiatNativeSplit.IsAvailable && FiatNativeSplit.Supports(member) ? FiatNativeSplit.BuildKey(_parameters) : null);
+            _vectorKey = new(() => FiatVectorGroup.Supports(member) ? new NativeKeyState(new RsaPrivateKey(_parameters)).Blob : null);
             IntPtr ctx = LibCrypto.BnCtxNew();
             try
             {
@@ -217,6 +289,9 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, bool nativ
         public int ModulusLength { get; }
 
         public byte[] ModulusBytes => _parameters.Modulus!;
+
+        /// <summary>The IFMA kernels' key blob (pinned, <see cref="NativeKeyState"/> layout), or null when they cannot split this key's batches.</summary>
+        public ulong[]? VectorKey => _vectorKey.Value;
 
         /// <summary>The key blob of native/src/fiat_split.c, or null when the native split cannot handle this key.</summary>
         public ulong[]? NativeKey => _nativeKey.Value;
@@ -305,6 +380,20 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, bool nativ
         private readonly List<IntPtr> _inputsMont = new(FiatRsaEngine.MaxBatch);
         private ulong _product;
         private FiatNativeSplit.Batch? _native;
+
+        /// <summary>Split with other batches in the lanes of a <see cref="FiatVectorGroup"/>, not by this object.</summary>
+        public bool InVectorGroup { get; set; }
+
+        /// <summary>The root request when <see cref="InVectorGroup"/>.</summary>
+        public RsaBatchItem? RootItem { get; set; }
+
+        public RsaPrivateKey RootKey()
+        {
+            ulong product = 1;
+            foreach (ulong e in Exponents)
+                product *= e;
+            return Family.RootKey(product);
+        }
 
         /// <summary>
         /// V = Π cᵢ^(E/eᵢ) mod n, as the root request for the kernel; null when the batch cannot be split
