@@ -93,11 +93,11 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitM
         var batches = Partition(items);
         var groups = split == FiatSplitMode.NativeVector ? FormVectorGroups(batches) : [];
         IntPtr ctx = LibCrypto.BnCtxNew();
+        var rooted = new List<(FiatBatch Batch, RsaBatchItem Root)>(batches.Count);
         try
         {
             // Upward: one root request per Fiat batch (none for a batch that cannot be split).
             List<RsaBatchItem>? retry = null;
-            var rooted = new List<(FiatBatch Batch, RsaBatchItem Root)>(batches.Count);
             foreach (var (group, members) in groups)
             {
                 var inputs = group.Upward();
@@ -148,9 +148,21 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitM
                     retry[i].Verified = singles[i].Verified && !singles[i].InjectFault;
                 }
             }
+            // Whatever path an item took, a result that failed verification is not left in its output.
+            foreach (var item in items)
+            {
+                if (!item.Verified)
+                    item.Output.Span.Clear();
+            }
         }
         finally
         {
+            // A root M = V^(1/E) is as sensitive as the results it splits into.
+            foreach (var (batch, rootItem) in rooted)
+            {
+                if (batch.Items.Count > 1)
+                    CryptographicOperations.ZeroMemory(rootItem.Output.Span);
+            }
             foreach (var (group, _) in groups)
                 group.Dispose();
             foreach (var batch in batches)
