@@ -6,7 +6,7 @@ using Brisk.Crypto.Rsa;
 namespace Brisk.Bench;
 
 /// <summary>
-/// <c>quick rsa [cpu-seconds-per-round] [engine-name-filter]</c>: raw RSA private operations per second on one thread, each batch
+/// <c>quick rsa [cpu-seconds-per-round] [engine-name-filter, alternatives separated by |]</c>: raw RSA private operations per second on one thread, each batch
 /// engine against <c>system</c> (libcrypto) measured alternately in the same run. Batch engines are fed
 /// full batches (their throughput per core under load). Prints
 /// <c>RATIO rsa2048-private ENGINE/system=x ops_per_s=y system_ops_per_s=z</c> </c> (medians over 5 alternating rounds,
@@ -28,7 +28,7 @@ public sealed class QuickRsa : IQuickCommand
             var family = FiatKeyFamily.Generate(bits, 8);
             foreach (var (name, engine) in RsaBenchEngines.All(key).Concat(RsaBenchEngines.Fiat(family)))
             {
-                if (filter is not null && !name.Contains(filter, StringComparison.Ordinal))
+                if (filter is not null && !filter.Split('|').Any(f => name.Contains(f, StringComparison.Ordinal)))
                     continue;
                 // Warm up (JIT, key state, blinding pool) before timing.
                 engine(4);

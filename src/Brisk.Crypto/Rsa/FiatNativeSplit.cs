@@ -267,14 +267,31 @@ internal sealed unsafe partial class FiatVectorGroup : IDisposable
         return NativeRsaEngine.IsSupported && new NativeIfmaKernel().Supports(key) && full == 2 * half;
     }
 
-    private readonly int _lanesUsed, _count, _modulusLength, _workBytes;
-    private readonly byte[] _inputs, _roots, _blinded, _random, _outputs;
+    private readonly int _lanesUsed, _count, _modulusLength, _workBytes, _blockBytes;
+    private readonly byte* _inputs, _roots, _blinded, _random, _outputs;
     private readonly IReadOnlyList<RsaBatchItem>[] _items;
     private readonly byte[][] _moduli;
     private readonly IntPtr[] _modulusBns;
     private readonly ulong[][] _keys;
     private readonly void* _work;
     private MbBatch _batch;
+
+    /// <summary>
+    /// One native block per thread, reused: work area and buffers together (a fresh 100+ KB block per call
+    /// costs page faults, and pinned managed arrays per call drive full garbage collections).
+    /// </summary>
+    [ThreadStatic]
+    private static NativeBlock? _cachedBlock;
+
+    private NativeBlock? _block;
+
+    private sealed class NativeBlock(nuint size)
+    {
+        public nuint Size { get; } = size;
+        public void* Memory { get; } = NativeMemory.AlignedAlloc(size, 64);
+
+        ~NativeBlock() => NativeMemory.AlignedFree(Memory);
+    }
 
     /// <param name="lanes">Per batch: the key blob (NativeKeyState layout), n as bytes and as a BIGNUM, and its requests (same count everywhere).</param>
     public FiatVectorGroup(IReadOnlyList<(ulong[] Key, byte[] Modulus, IntPtr ModulusBn, IReadOnlyList<RsaBatchItem> Items)> lanes, IReadOnlyList<ulong> exponents, int modulusLength)
@@ -285,11 +302,18 @@ internal sealed unsafe partial class FiatVectorGroup : IDisposable
         _count = exponents.Count;
         _modulusLength = modulusLength;
         int k = modulusLength, block = _count * k, randomLength = k + FiatNativeSplit.RandomExtraBytes;
-        _inputs = GC.AllocateArray<byte>(Lanes * block, pinned: true);
-        _outputs = GC.AllocateArray<byte>(Lanes * block, pinned: true);
-        _roots = GC.AllocateArray<byte>(Lanes * k, pinned: true);
-        _blinded = GC.AllocateArray<byte>(Lanes * k, pinned: true);
-        _random = GC.AllocateArray<byte>(Lanes * randomLength, pinned: true);
+        _workBytes = WorkBytes((int)lanes[0].Key[1]);
+        int workRounded = (_workBytes + 63) & ~63;
+        _blockBytes = workRounded + 2 * Lanes * block + 3 * Lanes * randomLength;
+        _block = _cachedBlock is { } cached && cached.Size >= (nuint)_blockBytes ? cached : new NativeBlock((nuint)_blockBytes);
+        _cachedBlock = null;
+        byte* memory = (byte*)_block.Memory;
+        _work = memory;
+        _inputs = memory + workRounded;
+        _outputs = _inputs + Lanes * block;
+        _roots = _outputs + Lanes * block;
+        _blinded = _roots + Lanes * randomLength;
+        _random = _blinded + Lanes * randomLength;
         _items = new IReadOnlyList<RsaBatchItem>[_lanesUsed];
         _moduli = new byte[_lanesUsed][];
         _modulusBns = new IntPtr[_lanesUsed];
@@ -305,32 +329,27 @@ internal sealed unsafe partial class FiatVectorGroup : IDisposable
                 _modulusBns[l] = lane.ModulusBn;
             }
             for (int i = 0; i < _count; i++)
-                lane.Items[i].Input.Span.CopyTo(_inputs.AsSpan(l * block + i * k, k));
+                lane.Items[i].Input.Span.CopyTo(new Span<byte>(_inputs + l * block + i * k, k));
         }
-        _workBytes = WorkBytes((int)_keys[0][1]);
-        _work = NativeMemory.AlignedAlloc((nuint)_workBytes, 64);
         _batch.Count = _count;
         _batch.ModulusBytes = k;
         _batch.RandomBytes = randomLength;
         for (int i = 0; i < _count; i++)
             _batch.Exponents[i] = exponents[i];
-        fixed (byte* inputs = _inputs, outputs = _outputs, roots = _roots, blinded = _blinded, random = _random)
+        for (int l = 0; l < Lanes; l++)
         {
-            for (int l = 0; l < Lanes; l++)
+            // The key blobs are pinned arrays (NativeKeyState); the buffers are native memory.
+            _batch.Key[l] = (ulong)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_keys[l]));
+            _batch.Inputs[l] = (ulong)(_inputs + l * block);
+            _batch.Outputs[l] = (ulong)(_outputs + l * block);
+            _batch.Root[l] = (ulong)(_roots + l * randomLength);
+            _batch.Blinded[l] = (ulong)(_blinded + l * randomLength);
+            _batch.Random[l] = (ulong)(_random + l * randomLength);
+            if (l < _lanesUsed)
             {
-                // The key blobs are pinned arrays (NativeKeyState); the byte buffers above are pinned too.
-                _batch.Key[l] = (ulong)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_keys[l]));
-                _batch.Inputs[l] = (ulong)(inputs + l * block);
-                _batch.Outputs[l] = (ulong)(outputs + l * block);
-                _batch.Root[l] = (ulong)(roots + l * k);
-                _batch.Blinded[l] = (ulong)(blinded + l * k);
-                _batch.Random[l] = (ulong)(random + l * randomLength);
-                if (l < _lanesUsed)
-                {
-                    for (int i = 0; i < _count; i++)
-                        if (_items[l][i].InjectFault)
-                            _batch.FaultBits[l] |= 1u << i;
-                }
+                for (int i = 0; i < _count; i++)
+                    if (_items[l][i].InjectFault)
+                        _batch.FaultBits[l] |= 1u << i;
             }
         }
     }
@@ -343,11 +362,12 @@ internal sealed unsafe partial class FiatVectorGroup : IDisposable
         int status;
         fixed (MbBatch* batch = &_batch)
             status = Up(batch, _work);
+        int stride = _modulusLength + FiatNativeSplit.RandomExtraBytes;
         if (status != 0)
             throw new InvalidOperationException($"brisk_fiat_mb52_up rejected the batch ({status}).");
         var result = new byte[]?[_lanesUsed];
         for (int l = 0; l < _lanesUsed; l++)
-            result[l] = (_batch.ZeroLanes & (1u << l)) != 0 ? null : _roots.AsSpan(l * _modulusLength, _modulusLength).ToArray();
+            result[l] = (_batch.ZeroLanes & (1u << l)) != 0 ? null : new ReadOnlySpan<byte>(_roots + l * stride, _modulusLength).ToArray();
         return result;
     }
 
@@ -358,15 +378,15 @@ internal sealed unsafe partial class FiatVectorGroup : IDisposable
     /// </summary>
     public List<int> Split(IReadOnlyList<ReadOnlyMemory<byte>?> rootResults, IntPtr ctx)
     {
-        int k = _modulusLength;
+        int k = _modulusLength, stride = k + FiatNativeSplit.RandomExtraBytes;
         var failed = new List<int>();
         for (int l = 0; l < Lanes; l++)
         {
             var root = rootResults[l < _lanesUsed ? l : 0];
             if (root is { } r)
-                r.Span.CopyTo(_roots.AsSpan(l * k, k));
+                r.Span.CopyTo(new Span<byte>(_roots + l * stride, k));
         }
-        RandomNumberGenerator.Fill(_random);
+        RandomNumberGenerator.Fill(new Span<byte>(_random, Lanes * stride));
         int status;
         fixed (MbBatch* batch = &_batch)
             status = Down(batch, _work);
@@ -378,7 +398,7 @@ internal sealed unsafe partial class FiatVectorGroup : IDisposable
         {
             if (rootResults[l] is null)
                 continue;
-            usable[l] = PublicModularInverse.TryInvert(_blinded.AsSpan(l * k, k), _moduli[l], _modulusBns[l], ctx);
+            usable[l] = PublicModularInverse.TryInvert(new Span<byte>(_blinded + l * stride, k), _moduli[l], _modulusBns[l], ctx);
             if (!usable[l])
                 failed.Add(l);
         }
@@ -396,7 +416,7 @@ internal sealed unsafe partial class FiatVectorGroup : IDisposable
                 var item = _items[l][i];
                 bool ok = (_batch.Verified[l] & (1u << i)) != 0;
                 if (ok)
-                    _outputs.AsSpan(l * block + i * k, k).CopyTo(item.Output.Span);
+                    new ReadOnlySpan<byte>(_outputs + l * block + i * k, k).CopyTo(item.Output.Span);
                 else
                     item.Output.Span.Clear();
                 item.Verified = ok;
@@ -412,11 +432,9 @@ internal sealed unsafe partial class FiatVectorGroup : IDisposable
         if (_disposed)
             return;
         _disposed = true;
-        NativeMemory.Clear(_work, (nuint)_workBytes);
-        NativeMemory.AlignedFree(_work);
-        CryptographicOperations.ZeroMemory(_outputs);
-        CryptographicOperations.ZeroMemory(_blinded);
-        CryptographicOperations.ZeroMemory(_random);
-        CryptographicOperations.ZeroMemory(_roots);
+        // Secrets: the work area (numerators mod p and q), results, roots, blinding factors.
+        NativeMemory.Clear(_work, (nuint)_blockBytes);
+        _cachedBlock ??= _block;
+        _block = null;
     }
 }

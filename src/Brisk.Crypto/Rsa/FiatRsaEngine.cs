@@ -74,7 +74,16 @@ public static class FiatRsaEngine
 
 internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitMode split) : IRsaBatchKernel
 {
+    private static int _kernelCount;
+
     private readonly ConcurrentDictionary<string, Family> _families = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// This kernel's slot in <see cref="RsaPrivateKey.EngineState"/>: every key of one modulus must map to
+    /// this kernel's family object, also when another Fiat engine saw the key first (with one shared slot,
+    /// batches combined only keys first seen by the same engine).
+    /// </summary>
+    private readonly string _stateKey = "fiat#" + Interlocked.Increment(ref _kernelCount);
 
     public string Name => FiatRsaEngine.EngineName;
 
@@ -231,6 +240,9 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitM
 
     private static BigInteger ToInteger(byte[] value) => new(value, isUnsigned: true, isBigEndian: true);
 
+    /// <summary>How many Fiat batches <paramref name="items"/> would form (tests).</summary>
+    internal int CountBatches(ReadOnlySpan<RsaBatchItem> items) => Partition(items).Count;
+
     /// <summary>Groups requests by family, then into batches of distinct exponents, at most <c>batchSize</c> each.</summary>
     private List<FiatBatch> Partition(ReadOnlySpan<RsaBatchItem> items)
     {
@@ -256,7 +268,7 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitM
     }
 
     private FamilyMember Member(RsaPrivateKey key)
-        => (FamilyMember)key.EngineState.GetOrAdd("fiat", static (_, state) =>
+        => (FamilyMember)key.EngineState.GetOrAdd(_stateKey, static (_, state) =>
         {
             var (kernel, k) = state;
             string id = Convert.ToHexString(k.Modulus);

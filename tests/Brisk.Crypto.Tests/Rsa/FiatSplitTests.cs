@@ -170,6 +170,20 @@ public sealed class FiatSplitTests
     }
 
     [Fact]
+    public void KeysFirstSeenByAnotherFiatEngineStillShareBatches()
+    {
+        var family = Family(1024);
+        int k = family[0].ModulusLength;
+        RsaBatchItem Item(int i) => new(family[i], RsaTestKeys.RandomBelowModulus(family[i]), new byte[k]);
+        var first = (FiatKernel)Engine(2, FiatSplitMode.Managed).Kernel;
+        var second = (FiatKernel)Engine(4, FiatSplitMode.Managed).Kernel;
+        Assert.Equal(1, first.CountBatches([Item(0), Item(1)]));
+        // keys 0 and 1 are now known to the first engine; the second must still put 0..3 in one batch
+        Assert.Equal(1, second.CountBatches([Item(0), Item(1), Item(2), Item(3)]));
+        Assert.Equal(2, second.CountBatches([Item(0), Item(1), Item(2), Item(3), Item(0)]));
+    }
+
+    [Fact]
     public void PublicInverseGmpAndLibCryptoAgreeWithBigInteger()
     {
         var key = Family(2048)[0];
