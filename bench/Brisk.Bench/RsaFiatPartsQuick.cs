@@ -64,6 +64,26 @@ public sealed class QuickRsaFiatParts : IQuickCommand
                 byte[] value = RandomBelow(keys[0]);
                 double inverse = PerCall(seconds, () => Invert(value, modulus, ctx)) / b;
                 double inverseGmp = PerCall(seconds, () => PublicModularInverse.TryInvert(value.ToArray(), keys[0].Parameters.Modulus, modulus, ctx)) / b;
+                // The IFMA split: 8 batches side by side (one group = 8·b requests).
+                double vectorUp = double.NaN, vectorSplit = double.NaN;
+                if (FiatVectorGroup.Supports(keys[0]))
+                {
+                    ulong[] vectorKey = new NativeKeyState(keys[0]).Blob;
+                    var lanes = Enumerable.Range(0, FiatVectorGroup.Lanes).Select(_ => (vectorKey, keys[0].Parameters.Modulus!, modulus,
+                        (IReadOnlyList<RsaBatchItem>)keys.Select(key => new RsaBatchItem(key, RandomBelow(key), new byte[k])).ToArray())).ToList();
+                    var roots = Enumerable.Range(0, FiatVectorGroup.Lanes).Select(_ => (ReadOnlyMemory<byte>?)RandomBelow(keys[0])).ToArray();
+                    vectorUp = PerCall(seconds, () =>
+                    {
+                        using var group = new FiatVectorGroup(lanes, exponents, k);
+                        group.Upward();
+                    }) / (FiatVectorGroup.Lanes * b);
+                    vectorSplit = PerCall(seconds, () =>
+                    {
+                        using var group = new FiatVectorGroup(lanes, exponents, k);
+                        group.Upward();
+                        group.Split(roots, ctx);
+                    }) / (FiatVectorGroup.Lanes * b) - vectorUp;
+                }
                 LibCrypto.BnClearFree(modulus);
                 LibCrypto.BnCtxFree(ctx);
 
@@ -79,6 +99,8 @@ public sealed class QuickRsaFiatParts : IQuickCommand
                 Print("scalar-split-engine-per-request", wholeScalar);
                 Print("native-engine-e3-per-request", nativeOrdinary);
                 Print("root-kernel-per-request", rootKernel);
+                Print("vector-up-per-request", vectorUp);
+                Print("vector-split-with-inverse-per-request", vectorSplit);
                 Print("scalar-up-per-request", up);
                 Print("scalar-split-with-inverse-per-request", split);
                 Print("libcrypto-inverse-mod-n-per-request", inverse);
