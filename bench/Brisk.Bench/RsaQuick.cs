@@ -137,6 +137,8 @@ internal static class RsaBenchEngines
                 continue;
             var keys = family.Take(b).ToArray();
             yield return ($"fiat-b{b}", n => FullBatches(engine, keys, n));
+            // one Fiat batch per call (a lightly loaded server): the root goes through libcrypto
+            yield return ($"fiat-b{b}-one-batch", n => FullBatches(engine, keys, n, requestsPerCall: b));
         }
         if (FiatNativeSplit.IsAvailable)
         {
@@ -162,10 +164,10 @@ internal static class RsaBenchEngines
 
     public static int FullBatches(BatchingRsaEngine engine, RsaPrivateKey key, int atLeast) => FullBatches(engine, [key], atLeast);
 
-    public static int FullBatches(BatchingRsaEngine engine, RsaPrivateKey[] keys, int atLeast)
+    public static int FullBatches(BatchingRsaEngine engine, RsaPrivateKey[] keys, int atLeast, int requestsPerCall = 0)
     {
         var key = keys[0];
-        int lanes = engine.Lanes, done = 0;
+        int lanes = requestsPerCall > 0 ? requestsPerCall : engine.Lanes, done = 0;
         var items = new RsaBatchItem[lanes];
         while (done < atLeast)
         {

@@ -93,6 +93,46 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitM
 
     public FiatSplitMode Split => split;
 
+    /// <summary>
+    /// Two requests for two keys of a family already pay for themselves (one root instead of two private
+    /// operations), so the batcher should not send small queues to the fallback as it does for lane kernels.
+    /// </summary>
+    public int DefaultMinimumBatch => 2;
+
+    /// <summary>
+    /// Fewer roots than this in a kernel call are computed one by one with libcrypto instead: a call of the
+    /// 8-lane IFMA kernel costs about as much as 5 libcrypto operations whatever the number of lanes in use,
+    /// and the managed kernels are slower per lane than libcrypto at every size measured (performance-rsa.md).
+    /// </summary>
+    internal int SmallRootLimit { get; set; } = root is NativeIfmaKernel ? 5 : root.Lanes + 1;
+
+    /// <summary>Roots (verified or not) in kernel calls of up to <c>root.Lanes</c>, or one by one through libcrypto when few.</summary>
+    private void ComputeRoots(RsaBatchItem[] roots)
+    {
+        for (int offset = 0; offset < roots.Length; offset += root.Lanes)
+        {
+            var chunk = roots.AsSpan(offset, Math.Min(root.Lanes, roots.Length - offset));
+            if (chunk.Length >= SmallRootLimit || !SystemRsaEngine.Instance.Supports(chunk[0].Key))
+            {
+                root.Compute(chunk);
+                continue;
+            }
+            foreach (var item in chunk)
+            {
+                try
+                {
+                    // libcrypto blinds, and verifies with the public exponent (here E) before returning.
+                    SystemRsaEngine.Instance.Private(item.Key, item.Input.Span, item.Output.Span);
+                    item.Verified = true;
+                }
+                catch (RsaFaultException)
+                {
+                    item.Verified = false;
+                }
+            }
+        }
+    }
+
     public object GroupOf(RsaPrivateKey key) => key.ModulusLength;
 
     public bool Supports(RsaPrivateKey key) => root.Supports(key);
@@ -128,9 +168,7 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitM
                 else
                     rooted.Add((batch, rootItem));
             }
-            var roots = rooted.Select(r => r.Root).ToArray();
-            for (int offset = 0; offset < roots.Length; offset += root.Lanes)
-                root.Compute(roots.AsSpan(offset, Math.Min(root.Lanes, roots.Length - offset)));
+            ComputeRoots(rooted.Select(r => r.Root).ToArray());
             // Downward: split every verified root into its requests and verify each.
             foreach (var (group, members) in groups)
             {
@@ -148,8 +186,7 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitM
             if (retry is not null)
             {
                 var singles = retry.Select(item => new RsaBatchItem(item.Key, item.Input, item.Output) { InjectFault = item.InjectFault }).ToArray();
-                for (int offset = 0; offset < singles.Length; offset += root.Lanes)
-                    root.Compute(singles.AsSpan(offset, Math.Min(root.Lanes, singles.Length - offset)));
+                ComputeRoots(singles);
                 for (int i = 0; i < singles.Length; i++)
                 {
                     if (singles[i].InjectFault)

@@ -60,6 +60,8 @@ public sealed class FiatSplitTests
             for (int b = 2; b <= FiatRsaEngine.MaxBatch; b++)
             {
                 var engine = Engine(b, mode);
+                // roots in the 8-lane kernel for even b, one by one through libcrypto for odd b
+                ((FiatKernel)engine.Kernel).SmallRootLimit = b % 2 == 0 ? 1 : int.MaxValue;
                 // 3 full batches (3 lanes of one vector group) and a partial one (another exponent list).
                 var items = Requests(family, b, batches: 3);
                 engine.Kernel.Compute(items);
@@ -167,6 +169,19 @@ public sealed class FiatSplitTests
         var items = order.Select(i => new RsaBatchItem(family[i], RsaTestKeys.RandomBelowModulus(family[i]), new byte[k])).ToArray();
         Engine(4, mode).Kernel.Compute(items);
         AssertAllMatchReference(items);
+    }
+
+    [Fact]
+    public async Task TwoPendingRequestsForTwoKeysAreBatchedNotSentToTheFallback()
+    {
+        var family = Family(1024);
+        var engine = FiatRsaEngine.Create(4)!;
+        Assert.Equal(2, ((FiatKernel)engine.Kernel).DefaultMinimumBatch);
+        var inputs = Enumerable.Range(0, 6).Select(i => RsaTestKeys.RandomBelowModulus(family[i % 2])).ToArray();
+        var outputs = inputs.Select(_ => new byte[family[0].ModulusLength]).ToArray();
+        await Task.WhenAll(inputs.Select((x, i) => engine.PrivateAsync(family[i % 2], x, outputs[i]).AsTask()));
+        for (int i = 0; i < inputs.Length; i++)
+            Assert.Equal(RsaTestKeys.ReferencePrivate(family[i % 2], inputs[i]), outputs[i]);
     }
 
     [Fact]
