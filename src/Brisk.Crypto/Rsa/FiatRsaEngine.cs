@@ -219,7 +219,7 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitM
 
     /// <summary>
     /// Batches that the IFMA kernels can split together: two or more requests, a supported size, and the
-    /// same exponent list (so that the tree and every exponent are shared by the lanes); up to 8 per group.
+    /// same exponent list (so that the tree and every exponent are shared by the lanes); 2 to 8 per group.
     /// </summary>
     private static List<(FiatVectorGroup Group, List<FiatBatch> Members)> FormVectorGroups(List<FiatBatch> batches)
     {
@@ -248,9 +248,10 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitM
                 pending[signature] = [];
             }
         }
+        // A group call costs the same for 1 lane as for 8; one batch alone is cheaper in the scalar split.
         foreach (var members in pending.Values)
         {
-            if (members.Count > 0)
+            if (members.Count > 1)
                 Flush(members);
         }
         return groups;

@@ -31,7 +31,7 @@ public sealed class FiatSplitTests
         => FiatRsaEngine.Create(batchSize, new RsaBatchOptions { MinimumBatch = 1 }, null, mode)
            ?? throw new InvalidOperationException("no root kernel on this machine");
 
-    /// <summary>Requests cycling through the first <paramref name="batchSize"/> keys: <paramref name="batches"/> full batches plus a partial one.</summary>
+    /// <summary>Requests cycling through the first <paramref name="batchSize"/> keys: <paramref name="batches"/> full batches plus a partial one (a lone batch is split by the scalar code even in NativeVector mode).</summary>
     private static RsaBatchItem[] Requests(RsaPrivateKey[] family, int batchSize, int batches)
         => Enumerable.Range(0, batchSize * batches + batchSize / 2).Select(i =>
         {
