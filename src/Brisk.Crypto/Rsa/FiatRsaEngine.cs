@@ -7,30 +7,6 @@ using Brisk.Crypto.Rsa.MultiBuffer;
 
 namespace Brisk.Crypto.Rsa;
 
-/// <summary>
-/// Fiat batch RSA ("fiat"; A. Fiat, CRYPTO '89; Shacham &amp; Boneh, "Improving SSL handshake
-/// performance via batching", CT-RSA 2001): b keys share one modulus n and have distinct, pairwise
-/// coprime small public exponents e₁…e_b (3, 5, 7, 11, …). Requests for different keys of one family
-/// are combined so that b private operations cost one full exponentiation plus small-exponent work:
-/// <list type="number">
-/// <item>V = Π cᵢ^(E/eᵢ) mod n with E = Π eᵢ (public values, variable time is fine);</item>
-/// <item>M = V^(1/E) mod n: one RSA-CRT private operation with the derived key (n, E), run in the
-///   multi-buffer kernel (native IFMA or managed), which blinds and verifies it — the roots of up to
-///   8 Fiat batches share one kernel call;</item>
-/// <item>split: with Xᵢ ≡ 1 (mod eᵢ), Xᵢ ≡ 0 (mod eⱼ, j ≠ i), M^Xᵢ = cᵢ^(1/eᵢ) · Dᵢ where
-///   Dᵢ = Π cⱼ^⌊Xᵢ/eⱼ⌋ is public, so mᵢ = M^Xᵢ · Dᵢ⁻¹; the b inverses come from one inversion
-///   (delayed division, Montgomery's batch-inversion trick) of public values.</item>
-/// </list>
-/// The secret-dependent steps (M^Xᵢ with public Xᵢ, the product with Dᵢ⁻¹) use OpenSSL's constant-time
-/// Montgomery exponentiation and multiplication modulo the public n. Every result is verified with its
-/// own exponent (mᵢ^eᵢ ≡ cᵢ) before it leaves. Requests with the same exponent, or without a partner,
-/// run as singletons (the root operation is then the request itself).
-/// </summary>
-/// <remarks>
-/// Differs from Shacham–Boneh in one respect: the split is done modulo n rather than separately modulo p
-/// and q, so that the only inversions are of public values modulo the public n (no secret-modulus
-/// inversion). The root exponentiation itself still uses CRT.
-/// </remarks>
 /// <summary>Where Fiat's percolations run.</summary>
 internal enum FiatSplitMode
 {
@@ -44,6 +20,27 @@ internal enum FiatSplitMode
     NativeVector,
 }
 
+/// <summary>
+/// Fiat batch RSA ("fiat"; A. Fiat, CRYPTO '89; Shacham &amp; Boneh, "Improving SSL handshake
+/// performance via batching", CT-RSA 2001): b keys share one modulus n and have distinct, pairwise
+/// coprime small public exponents e₁…e_b (3, 5, 7, 11, …). Requests for different keys of one family
+/// are combined so that b private operations cost one full exponentiation plus small-exponent work:
+/// <list type="number">
+/// <item>upward percolation: V = Π cᵢ^(E/eᵢ) with E = Π eᵢ, along a binary product tree;</item>
+/// <item>M = V^(1/E) mod n: one RSA-CRT private operation with the derived key (n, E), blinded and
+///   verified — up to 8 roots share one call of the multi-buffer kernel (native IFMA or managed); fewer
+///   than it pays for go one by one through libcrypto;</item>
+/// <item>downward percolation from M to the b roots mᵢ = cᵢ^(1/eᵢ) along the same tree, modulo p and
+///   modulo q separately, with delayed division (fractions all the way down, one blinded inversion mod n
+///   per batch); every mᵢ is verified with its own exponent (mᵢ^eᵢ ≡ cᵢ mod n) before it leaves.</item>
+/// </list>
+/// Steps 1 and 3 run in C (<see cref="FiatNativeSplit"/>, <see cref="FiatVectorGroup"/>; the algorithm
+/// and the constant-time argument are in native/src/fiat_split.c), or, without libbrisk_native.so, in the
+/// older managed form below: the direct split modulo n through libcrypto (Xᵢ ≡ 1 mod eᵢ, ≡ 0 mod eⱼ;
+/// mᵢ = M^Xᵢ / Π cⱼ^⌊Xᵢ/eⱼ⌋, whose denominators are public). Requests with the same exponent, or without
+/// a partner, run as singletons (the root operation is then the request itself); a batch containing an
+/// input that shares a factor with n cannot be split and is retried as singletons.
+/// </summary>
 public static class FiatRsaEngine
 {
     public const string EngineName = "fiat";
@@ -278,6 +275,16 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitM
 
     private static BigInteger ToInteger(byte[] value) => new(value, isUnsigned: true, isBigEndian: true);
 
+    private const ulong MaxCombinedExponent = 0xFFFF;
+
+    private static bool ProductFits(List<ulong> exponents, ulong next)
+    {
+        UInt128 product = next;
+        foreach (ulong e in exponents)
+            product *= e;
+        return product < (UInt128)1 << 62;
+    }
+
     /// <summary>How many Fiat batches <paramref name="items"/> would form (tests).</summary>
     internal int CountBatches(ReadOnlySpan<RsaBatchItem> items) => Partition(items).Count;
 
@@ -291,7 +298,11 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitM
             FiatBatch? target = null;
             foreach (var batch in batches)
             {
-                if (batch.Family == member.Family && batch.Items.Count < batchSize && batch.Exponents.TrueForAll(e => BigInteger.GreatestCommonDivisor(e, member.Exponent).IsOne))
+                // Exponents are combined only while they are small and their product E fits in 62 bits (the
+                // C split takes exponents below 2^16; a key with e = 65537 simply runs alone).
+                if (batch.Family == member.Family && batch.Items.Count < batchSize && member.Exponent <= MaxCombinedExponent &&
+                    batch.Exponents.TrueForAll(e => e <= MaxCombinedExponent && BigInteger.GreatestCommonDivisor(e, member.Exponent).IsOne) &&
+                    ProductFits(batch.Exponents, member.Exponent))
                 {
                     target = batch;
                     break;

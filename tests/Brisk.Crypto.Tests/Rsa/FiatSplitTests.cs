@@ -199,6 +199,23 @@ public sealed class FiatSplitTests
     }
 
     [Fact]
+    public void LargeExponentsAreNotCombined()
+    {
+        // A family with 65537 among small exponents: the 65537 key runs alone, the others still batch.
+        var family = FiatKeyFamily.Generate(1024, [3, 5, 65537]);
+        int k = family[0].ModulusLength;
+        var kernel = (FiatKernel)Engine(4, FiatSplitMode.Managed).Kernel;
+        RsaBatchItem Item(int i) => new(family[i], RsaTestKeys.RandomBelowModulus(family[i]), new byte[k]);
+        Assert.Equal(2, kernel.CountBatches([Item(0), Item(1), Item(2)]));
+        foreach (var mode in Enum.GetValues<FiatSplitMode>().Where(CanRun))
+        {
+            var items = new[] { Item(0), Item(2), Item(1), Item(2) };
+            Engine(4, mode).Kernel.Compute(items);
+            AssertAllMatchReference(items);
+        }
+    }
+
+    [Fact]
     public void PublicInverseGmpAndLibCryptoAgreeWithBigInteger()
     {
         var key = Family(2048)[0];
