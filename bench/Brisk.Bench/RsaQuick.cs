@@ -6,7 +6,7 @@ using Brisk.Crypto.Rsa;
 namespace Brisk.Bench;
 
 /// <summary>
-/// <c>quick rsa [cpu-seconds-per-round]</c>: raw RSA private operations per second on one thread, each batch
+/// <c>quick rsa [cpu-seconds-per-round] [engine-name-filter, alternatives separated by |]</c>: raw RSA private operations per second on one thread, each batch
 /// engine against <c>system</c> (libcrypto) measured alternately in the same run. Batch engines are fed
 /// full batches (their throughput per core under load). Prints
 /// <c>RATIO rsa2048-private ENGINE/system=x ops_per_s=y system_ops_per_s=z</c> </c> (medians over 5 alternating rounds,
@@ -19,6 +19,7 @@ public sealed class QuickRsa : IQuickCommand
     public void Run(string[] args)
     {
         double seconds = args.Length > 0 && double.TryParse(args[0], System.Globalization.CultureInfo.InvariantCulture, out double s) ? s : 0.1;
+        string? filter = args.Length > 1 ? args[1] : null;
         const int rounds = 5;
         foreach (int bits in new[] { 2048, 3072 })
         {
@@ -27,6 +28,8 @@ public sealed class QuickRsa : IQuickCommand
             var family = FiatKeyFamily.Generate(bits, 8);
             foreach (var (name, engine) in RsaBenchEngines.All(key).Concat(RsaBenchEngines.Fiat(family)))
             {
+                if (filter is not null && !filter.Split('|').Any(f => name.Contains(f, StringComparison.Ordinal)))
+                    continue;
                 // Warm up (JIT, key state, blinding pool) before timing.
                 engine(4);
                 SystemRound(key, 4);
@@ -92,7 +95,7 @@ public sealed class QuickRsa : IQuickCommand
     [DllImport("libc", EntryPoint = "clock_gettime")]
     private static extern int ClockGetTime(int clock, out TimeSpec time);
 
-    private static double ThreadCpuSeconds()
+    internal static double ThreadCpuSeconds()
     {
         const int ClockThreadCpuTimeId = 3;
         if (ClockGetTime(ClockThreadCpuTimeId, out var t) != 0)
@@ -119,16 +122,36 @@ internal static class RsaBenchEngines
         return engines;
     }
 
-    /// <summary>Fiat with b = 4 and 8: full batches cycle through b keys of one family.</summary>
+    /// <summary>
+    /// Fiat with b = 2, 4 and 8: full batches cycle through b keys of one family. "fiat-bN" splits in C
+    /// modulo p and q when libbrisk_native.so is there; "fiat-bN-managed" is the fallback split (modulo n
+    /// through libcrypto) and "fiat-bN-scalar" the scalar C split (one batch at a time), for comparison in
+    /// the same run.
+    /// </summary>
     public static IEnumerable<(string Name, Func<int, int> Round)> Fiat(RsaPrivateKey[] family)
     {
-        foreach (int b in new[] { 4, 8 })
+        foreach (int b in new[] { 2, 4, 8 })
         {
             var engine = FiatRsaEngine.Create(b);
             if (engine is null)
                 continue;
             var keys = family.Take(b).ToArray();
             yield return ($"fiat-b{b}", n => FullBatches(engine, keys, n));
+            // one Fiat batch per call (a lightly loaded server): the root goes through libcrypto
+            yield return ($"fiat-b{b}-one-batch", n => FullBatches(engine, keys, n, requestsPerCall: b));
+        }
+        if (FiatNativeSplit.IsAvailable)
+        {
+            foreach (int b in new[] { 4 })
+            {
+                var engine = FiatRsaEngine.Create(b, null, null, FiatSplitMode.Managed);
+                if (engine is null)
+                    continue;
+                var keys = family.Take(b).ToArray();
+                yield return ($"fiat-b{b}-managed", n => FullBatches(engine, keys, n));
+                var scalar = FiatRsaEngine.Create(b, null, null, FiatSplitMode.NativeScalar)!;
+                yield return ($"fiat-b{b}-scalar", n => FullBatches(scalar, keys, n));
+            }
         }
     }
 
@@ -141,10 +164,10 @@ internal static class RsaBenchEngines
 
     public static int FullBatches(BatchingRsaEngine engine, RsaPrivateKey key, int atLeast) => FullBatches(engine, [key], atLeast);
 
-    public static int FullBatches(BatchingRsaEngine engine, RsaPrivateKey[] keys, int atLeast)
+    public static int FullBatches(BatchingRsaEngine engine, RsaPrivateKey[] keys, int atLeast, int requestsPerCall = 0)
     {
         var key = keys[0];
-        int lanes = engine.Lanes, done = 0;
+        int lanes = requestsPerCall > 0 ? requestsPerCall : engine.Lanes, done = 0;
         var items = new RsaBatchItem[lanes];
         while (done < atLeast)
         {

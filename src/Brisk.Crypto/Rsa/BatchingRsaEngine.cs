@@ -15,8 +15,9 @@ public sealed record RsaBatchOptions
 
     /// <summary>
     /// Fewer pending requests than this run one by one on the fallback (lowest-latency) engine instead of
-    /// occupying a whole batch. Default (-1): half the kernel's lanes, since a batch of 8 costs about as
-    /// much as 8 / (speed-up) single operations.
+    /// occupying a whole batch. Default (-1): the kernel's choice — half its lanes for the
+    /// multi-buffer kernels, since a batch of 8 costs about as much as 8 / (speed-up) single operations;
+    /// 2 for Fiat, where two requests for two keys of a family already cost less than two operations.
     /// </summary>
     public int MinimumBatch { get; init; } = -1;
 
@@ -45,7 +46,7 @@ public sealed class BatchingRsaEngine : IRsaEngine
         _kernel = kernel;
         _fallback = fallback;
         _options = options ?? new RsaBatchOptions();
-        _minimumBatch = _options.MinimumBatch >= 1 ? Math.Min(_options.MinimumBatch, kernel.Lanes) : Math.Max(1, kernel.Lanes / 2);
+        _minimumBatch = _options.MinimumBatch >= 1 ? Math.Min(_options.MinimumBatch, kernel.Lanes) : Math.Clamp(kernel.DefaultMinimumBatch, 1, kernel.Lanes);
     }
 
     public string Name => _kernel.Name;

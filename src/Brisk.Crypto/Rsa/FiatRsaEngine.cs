@@ -7,30 +7,40 @@ using Brisk.Crypto.Rsa.MultiBuffer;
 
 namespace Brisk.Crypto.Rsa;
 
+/// <summary>Where Fiat's percolations run.</summary>
+internal enum FiatSplitMode
+{
+    /// <summary>Modulo n through libcrypto, one P/Invoke per multiplication (the fallback without libbrisk_native.so).</summary>
+    Managed,
+
+    /// <summary>Modulo p and q in scalar C (native/src/fiat_split.c), one batch at a time.</summary>
+    NativeScalar,
+
+    /// <summary>Modulo p and q in the AVX-512 IFMA kernels, up to 8 batches side by side (scalar C for sizes they do not handle).</summary>
+    NativeVector,
+}
+
 /// <summary>
 /// Fiat batch RSA ("fiat"; A. Fiat, CRYPTO '89; Shacham &amp; Boneh, "Improving SSL handshake
 /// performance via batching", CT-RSA 2001): b keys share one modulus n and have distinct, pairwise
 /// coprime small public exponents e₁…e_b (3, 5, 7, 11, …). Requests for different keys of one family
 /// are combined so that b private operations cost one full exponentiation plus small-exponent work:
 /// <list type="number">
-/// <item>V = Π cᵢ^(E/eᵢ) mod n with E = Π eᵢ (public values, variable time is fine);</item>
-/// <item>M = V^(1/E) mod n: one RSA-CRT private operation with the derived key (n, E), run in the
-///   multi-buffer kernel (native IFMA or managed), which blinds and verifies it — the roots of up to
-///   8 Fiat batches share one kernel call;</item>
-/// <item>split: with Xᵢ ≡ 1 (mod eᵢ), Xᵢ ≡ 0 (mod eⱼ, j ≠ i), M^Xᵢ = cᵢ^(1/eᵢ) · Dᵢ where
-///   Dᵢ = Π cⱼ^⌊Xᵢ/eⱼ⌋ is public, so mᵢ = M^Xᵢ · Dᵢ⁻¹; the b inverses come from one inversion
-///   (delayed division, Montgomery's batch-inversion trick) of public values.</item>
+/// <item>upward percolation: V = Π cᵢ^(E/eᵢ) with E = Π eᵢ, along a binary product tree;</item>
+/// <item>M = V^(1/E) mod n: one RSA-CRT private operation with the derived key (n, E), blinded and
+///   verified — up to 8 roots share one call of the multi-buffer kernel (native IFMA or managed); fewer
+///   than it pays for go one by one through libcrypto;</item>
+/// <item>downward percolation from M to the b roots mᵢ = cᵢ^(1/eᵢ) along the same tree, modulo p and
+///   modulo q separately, with delayed division (fractions all the way down, one blinded inversion mod n
+///   per batch); every mᵢ is verified with its own exponent (mᵢ^eᵢ ≡ cᵢ mod n) before it leaves.</item>
 /// </list>
-/// The secret-dependent steps (M^Xᵢ with public Xᵢ, the product with Dᵢ⁻¹) use OpenSSL's constant-time
-/// Montgomery exponentiation and multiplication modulo the public n. Every result is verified with its
-/// own exponent (mᵢ^eᵢ ≡ cᵢ) before it leaves. Requests with the same exponent, or without a partner,
-/// run as singletons (the root operation is then the request itself).
+/// Steps 1 and 3 run in C (<see cref="FiatNativeSplit"/>, <see cref="FiatVectorGroup"/>; the algorithm
+/// and the constant-time argument are in native/src/fiat_split.c), or, without libbrisk_native.so, in the
+/// older managed form below: the direct split modulo n through libcrypto (Xᵢ ≡ 1 mod eᵢ, ≡ 0 mod eⱼ;
+/// mᵢ = M^Xᵢ / Π cⱼ^⌊Xᵢ/eⱼ⌋, whose denominators are public). Requests with the same exponent, or without
+/// a partner, run as singletons (the root operation is then the request itself); a batch containing an
+/// input that shares a factor with n cannot be split and is retried as singletons.
 /// </summary>
-/// <remarks>
-/// Differs from Shacham–Boneh in one respect: the split is done modulo n rather than separately modulo p
-/// and q, so that the only inversions are of public values modulo the public n (no secret-modulus
-/// inversion). The root exponentiation itself still uses CRT.
-/// </remarks>
 public static class FiatRsaEngine
 {
     public const string EngineName = "fiat";
@@ -43,25 +53,82 @@ public static class FiatRsaEngine
     /// one family must be given as separate <see cref="RsaPrivateKey"/> objects with the same modulus.
     /// </summary>
     public static BatchingRsaEngine? Create(int batchSize = 4, RsaBatchOptions? options = null, IRsaEngine? fallback = null)
+        => Create(batchSize, options, fallback, FiatNativeSplit.IsAvailable ? (NativeRsaEngine.IsSupported ? FiatSplitMode.NativeVector : FiatSplitMode.NativeScalar) : FiatSplitMode.Managed);
+
+    /// <summary>Creates the engine with a chosen split (tests and benchmarks compare them).</summary>
+    internal static BatchingRsaEngine? Create(int batchSize, RsaBatchOptions? options, IRsaEngine? fallback, FiatSplitMode split)
     {
         if (batchSize is < 1 or > MaxBatch)
             throw new ArgumentOutOfRangeException(nameof(batchSize));
         IRsaBatchKernel? root = NativeRsaEngine.IsSupported ? new NativeIfmaKernel()
             : Avx512Lanes.IsSupported ? new MultiBufferKernel<Vector512<ulong>, Avx512Lanes>("fiat-root")
             : Avx2Lanes.IsSupported ? new MultiBufferKernel<Vector256<ulong>, Avx2Lanes>("fiat-root") : null;
-        return root is null ? null : new BatchingRsaEngine(new FiatKernel(root, batchSize), fallback ?? SystemRsaEngine.Instance, options);
+        if (split != FiatSplitMode.Managed && !FiatNativeSplit.IsAvailable || split == FiatSplitMode.NativeVector && !NativeRsaEngine.IsSupported)
+            throw new InvalidOperationException($"The {split} Fiat split cannot run here.");
+        return root is null ? null : new BatchingRsaEngine(new FiatKernel(root, batchSize, split), fallback ?? SystemRsaEngine.Instance, options);
     }
 }
 
-internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatchKernel
+internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitMode split) : IRsaBatchKernel
 {
+    private static int _kernelCount;
+
     private readonly ConcurrentDictionary<string, Family> _families = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// This kernel's slot in <see cref="RsaPrivateKey.EngineState"/>: every key of one modulus must map to
+    /// this kernel's family object, also when another Fiat engine saw the key first (with one shared slot,
+    /// batches combined only keys first seen by the same engine).
+    /// </summary>
+    private readonly string _stateKey = "fiat#" + Interlocked.Increment(ref _kernelCount);
 
     public string Name => FiatRsaEngine.EngineName;
 
     public int Lanes => root.Lanes * batchSize;
 
     public int BatchSize => batchSize;
+
+    public FiatSplitMode Split => split;
+
+    /// <summary>
+    /// Two requests for two keys of a family already pay for themselves (one root instead of two private
+    /// operations), so the batcher should not send small queues to the fallback as it does for lane kernels.
+    /// </summary>
+    public int DefaultMinimumBatch => 2;
+
+    /// <summary>
+    /// Fewer roots than this in a kernel call are computed one by one with libcrypto instead: a call of the
+    /// 8-lane IFMA kernel costs about as much as 5 libcrypto operations whatever the number of lanes in use,
+    /// and the managed kernels are slower per lane than libcrypto at every size measured (performance-rsa.md).
+    /// </summary>
+    internal int SmallRootLimit { get; set; } = root is NativeIfmaKernel ? 5 : root.Lanes + 1;
+
+    /// <summary>Roots (verified or not) in kernel calls of up to <c>root.Lanes</c>, or one by one through libcrypto when few.</summary>
+    private void ComputeRoots(RsaBatchItem[] roots)
+    {
+        for (int offset = 0; offset < roots.Length; offset += root.Lanes)
+        {
+            var chunk = roots.AsSpan(offset, Math.Min(root.Lanes, roots.Length - offset));
+            if (chunk.Length >= SmallRootLimit || !SystemRsaEngine.Instance.Supports(chunk[0].Key))
+            {
+                root.Compute(chunk);
+                continue;
+            }
+            foreach (var item in chunk)
+            {
+                try
+                {
+                    // libcrypto blinds, and verifies with the public exponent (here E) before returning.
+                    SystemRsaEngine.Instance.Private(item.Key, item.Input.Span, item.Output.Span);
+                    item.Verified = true;
+                }
+                catch (RsaFaultException)
+                {
+                    item.Verified = false;
+                }
+            }
+        }
+    }
 
     public object GroupOf(RsaPrivateKey key) => key.ModulusLength;
 
@@ -70,30 +137,53 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
     public void Compute(ReadOnlySpan<RsaBatchItem> items)
     {
         var batches = Partition(items);
+        var groups = split == FiatSplitMode.NativeVector ? FormVectorGroups(batches) : [];
         IntPtr ctx = LibCrypto.BnCtxNew();
+        var rooted = new List<(FiatBatch Batch, RsaBatchItem Root)>(batches.Count);
         try
         {
-            // Upward: one root request per Fiat batch.
-            var roots = new RsaBatchItem[batches.Count];
-            for (int i = 0; i < batches.Count; i++)
-                roots[i] = batches[i].Prepare(ctx);
-            for (int offset = 0; offset < roots.Length; offset += root.Lanes)
-                root.Compute(roots.AsSpan(offset, Math.Min(root.Lanes, roots.Length - offset)));
-            // Downward: split every verified root into its requests and verify each.
+            // Upward: one root request per Fiat batch (none for a batch that cannot be split).
             List<RsaBatchItem>? retry = null;
-            for (int i = 0; i < batches.Count; i++)
+            foreach (var (group, members) in groups)
             {
-                if (roots[i].Verified && !batches[i].Split(roots[i].Output.Span, ctx))
-                    (retry ??= []).AddRange(batches[i].Items);
-                batches[i].Dispose();
+                var inputs = group.Upward();
+                for (int l = 0; l < members.Count; l++)
+                {
+                    if (inputs[l] is { } input)
+                        rooted.Add((members[l], members[l].RootItem = new RsaBatchItem(members[l].RootKey(), input, new byte[members[l].Family.ModulusLength])));
+                    else
+                        (retry ??= []).AddRange(members[l].Items);
+                }
+            }
+            foreach (var batch in batches)
+            {
+                if (batch.InVectorGroup)
+                    continue;
+                var rootItem = batch.Prepare(ctx, split != FiatSplitMode.Managed);
+                if (rootItem is null)
+                    (retry ??= []).AddRange(batch.Items);
+                else
+                    rooted.Add((batch, rootItem));
+            }
+            ComputeRoots(rooted.Select(r => r.Root).ToArray());
+            // Downward: split every verified root into its requests and verify each.
+            foreach (var (group, members) in groups)
+            {
+                var results = members.Select(m => m.RootItem is { Verified: true } r ? (ReadOnlyMemory<byte>?)r.Output : null).ToArray();
+                foreach (int l in group.Split(results, ctx))
+                    (retry ??= []).AddRange(members[l].Items);
+            }
+            foreach (var (batch, rootItem) in rooted)
+            {
+                if (!batch.InVectorGroup && rootItem.Verified && !batch.Split(rootItem.Output.Span, ctx))
+                    (retry ??= []).AddRange(batch.Items);
             }
             // A request sharing a factor with n (e.g. c = 0) cannot be split out of a batch; rather than
             // fail its batch partners, run those requests again one by one (their roots are themselves).
             if (retry is not null)
             {
                 var singles = retry.Select(item => new RsaBatchItem(item.Key, item.Input, item.Output) { InjectFault = item.InjectFault }).ToArray();
-                for (int offset = 0; offset < singles.Length; offset += root.Lanes)
-                    root.Compute(singles.AsSpan(offset, Math.Min(root.Lanes, singles.Length - offset)));
+                ComputeRoots(singles);
                 for (int i = 0; i < singles.Length; i++)
                 {
                     if (singles[i].InjectFault)
@@ -101,12 +191,102 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
                     retry[i].Verified = singles[i].Verified && !singles[i].InjectFault;
                 }
             }
+            // Whatever path an item took, a result that failed verification is not left in its output.
+            foreach (var item in items)
+            {
+                if (!item.Verified)
+                    item.Output.Span.Clear();
+            }
         }
         finally
         {
+            // A root M = V^(1/E) is as sensitive as the results it splits into.
+            foreach (var (batch, rootItem) in rooted)
+            {
+                if (batch.Items.Count > 1)
+                    CryptographicOperations.ZeroMemory(rootItem.Output.Span);
+            }
+            foreach (var (group, _) in groups)
+                group.Dispose();
+            foreach (var batch in batches)
+                batch.Dispose();
             LibCrypto.BnCtxFree(ctx);
         }
     }
+
+    /// <summary>
+    /// Batches that the IFMA kernels can split together: two or more requests, a supported size, and the
+    /// same exponent list (so that the tree and every exponent are shared by the lanes); 2 to 8 per group.
+    /// </summary>
+    private static List<(FiatVectorGroup Group, List<FiatBatch> Members)> FormVectorGroups(List<FiatBatch> batches)
+    {
+        var groups = new List<(FiatVectorGroup, List<FiatBatch>)>();
+        if (!NativeRsaEngine.IsSupported)
+            return groups;
+        var pending = new Dictionary<string, List<FiatBatch>>(StringComparer.Ordinal);
+        void Flush(List<FiatBatch> members)
+        {
+            var lanes = members.Select(m => (m.Family.VectorKey!, m.Family.ModulusBytes, m.Family.Modulus, (IReadOnlyList<RsaBatchItem>)m.Items)).ToList();
+            groups.Add((new FiatVectorGroup(lanes, members[0].Exponents, members[0].Family.ModulusLength), members));
+            foreach (var m in members)
+                m.InVectorGroup = true;
+        }
+        foreach (var batch in batches)
+        {
+            if (batch.Items.Count < 2 || batch.Family.VectorKey is null)
+                continue;
+            string signature = batch.Family.ModulusLength + ":" + string.Join(',', batch.Exponents);
+            if (!pending.TryGetValue(signature, out var members))
+                pending[signature] = members = [];
+            members.Add(batch);
+            if (members.Count == FiatVectorGroup.Lanes)
+            {
+                Flush(members);
+                pending[signature] = [];
+            }
+        }
+        // A group call costs the same for 1 lane as for 8; one batch alone is cheaper in the scalar split.
+        foreach (var members in pending.Values)
+        {
+            if (members.Count > 1)
+                Flush(members);
+        }
+        return groups;
+    }
+
+    /// <summary>The RSA key (n, E) for the family's primes: its private operation is the E-th root.</summary>
+    internal static RsaPrivateKey DeriveRootKey(RSAParameters p, ulong e)
+    {
+        BigInteger P = ToInteger(p.P!), Q = ToInteger(p.Q!);
+        BigInteger phi = (P - 1) * (Q - 1);
+        int k = p.Modulus!.Length, half = p.P!.Length;
+        return new RsaPrivateKey(new RSAParameters
+        {
+            Modulus = p.Modulus,
+            Exponent = RsaMath.ToFixedLength(new BigInteger(e).ToByteArray(isUnsigned: true, isBigEndian: true), new BigInteger(e).GetByteCount(isUnsigned: true)),
+            D = RsaMath.ToFixedLength(RsaMath.ModInverse(e, phi).ToByteArray(isUnsigned: true, isBigEndian: true), k),
+            P = p.P,
+            Q = p.Q,
+            DP = RsaMath.ToFixedLength(RsaMath.ModInverse(e, P - 1).ToByteArray(isUnsigned: true, isBigEndian: true), half),
+            DQ = RsaMath.ToFixedLength(RsaMath.ModInverse(e, Q - 1).ToByteArray(isUnsigned: true, isBigEndian: true), half),
+            InverseQ = p.InverseQ,
+        });
+    }
+
+    private static BigInteger ToInteger(byte[] value) => new(value, isUnsigned: true, isBigEndian: true);
+
+    private const ulong MaxCombinedExponent = 0xFFFF;
+
+    private static bool ProductFits(List<ulong> exponents, ulong next)
+    {
+        UInt128 product = next;
+        foreach (ulong e in exponents)
+            product *= e;
+        return product < (UInt128)1 << 62;
+    }
+
+    /// <summary>How many Fiat batches <paramref name="items"/> would form (tests).</summary>
+    internal int CountBatches(ReadOnlySpan<RsaBatchItem> items) => Partition(items).Count;
 
     /// <summary>Groups requests by family, then into batches of distinct exponents, at most <c>batchSize</c> each.</summary>
     private List<FiatBatch> Partition(ReadOnlySpan<RsaBatchItem> items)
@@ -118,7 +298,11 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
             FiatBatch? target = null;
             foreach (var batch in batches)
             {
-                if (batch.Family == member.Family && batch.Items.Count < batchSize && batch.Exponents.TrueForAll(e => BigInteger.GreatestCommonDivisor(e, member.Exponent).IsOne))
+                // Exponents are combined only while they are small and their product E fits in 62 bits (the
+                // C split takes exponents below 2^16; a key with e = 65537 simply runs alone).
+                if (batch.Family == member.Family && batch.Items.Count < batchSize && member.Exponent <= MaxCombinedExponent &&
+                    batch.Exponents.TrueForAll(e => e <= MaxCombinedExponent && BigInteger.GreatestCommonDivisor(e, member.Exponent).IsOne) &&
+                    ProductFits(batch.Exponents, member.Exponent))
                 {
                     target = batch;
                     break;
@@ -133,7 +317,7 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
     }
 
     private FamilyMember Member(RsaPrivateKey key)
-        => (FamilyMember)key.EngineState.GetOrAdd("fiat", static (_, state) =>
+        => (FamilyMember)key.EngineState.GetOrAdd(_stateKey, static (_, state) =>
         {
             var (kernel, k) = state;
             string id = Convert.ToHexString(k.Modulus);
@@ -148,11 +332,15 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
     {
         private readonly RSAParameters _parameters;
         private readonly ConcurrentDictionary<ulong, RsaPrivateKey> _rootKeys = new();
+        private readonly Lazy<ulong[]?> _nativeKey;
+        private readonly Lazy<ulong[]?> _vectorKey;
 
         public Family(RsaPrivateKey member)
         {
             _parameters = member.Parameters;
             ModulusLength = member.ModulusLength;
+            _nativeKey = new(() => FiatNativeSplit.IsAvailable && FiatNativeSplit.Supports(member) ? FiatNativeSplit.BuildKey(_parameters) : null);
+            _vectorKey = new(() => FiatVectorGroup.Supports(member) ? new NativeKeyState(new RsaPrivateKey(_parameters)).Blob : null);
             IntPtr ctx = LibCrypto.BnCtxNew();
             try
             {
@@ -173,6 +361,14 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
 
         public int ModulusLength { get; }
 
+        public byte[] ModulusBytes => _parameters.Modulus!;
+
+        /// <summary>The IFMA kernels' key blob (pinned, <see cref="NativeKeyState"/> layout), or null when they cannot split this key's batches.</summary>
+        public ulong[]? VectorKey => _vectorKey.Value;
+
+        /// <summary>The key blob of native/src/fiat_split.c, or null when the native split cannot handle this key.</summary>
+        public ulong[]? NativeKey => _nativeKey.Value;
+
         /// <summary>Lives as long as the kernel (families are few and long-lived).</summary>
         public IntPtr Modulus { get; }
 
@@ -182,25 +378,7 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
         public IntPtr One { get; }
 
         /// <summary>The RSA key (n, E) with E = product of the batch's exponents: its private operation is V^(1/E).</summary>
-        public RsaPrivateKey RootKey(ulong product) => _rootKeys.GetOrAdd(product, static (e, p) =>
-        {
-            BigInteger P = ToInteger(p.P!), Q = ToInteger(p.Q!);
-            BigInteger phi = (P - 1) * (Q - 1);
-            int k = p.Modulus!.Length, half = p.P!.Length;
-            return new RsaPrivateKey(new RSAParameters
-            {
-                Modulus = p.Modulus,
-                Exponent = RsaMath.ToFixedLength(new BigInteger(e).ToByteArray(isUnsigned: true, isBigEndian: true), new BigInteger(e).GetByteCount(isUnsigned: true)),
-                D = RsaMath.ToFixedLength(RsaMath.ModInverse(e, phi).ToByteArray(isUnsigned: true, isBigEndian: true), k),
-                P = p.P,
-                Q = p.Q,
-                DP = RsaMath.ToFixedLength(RsaMath.ModInverse(e, P - 1).ToByteArray(isUnsigned: true, isBigEndian: true), half),
-                DQ = RsaMath.ToFixedLength(RsaMath.ModInverse(e, Q - 1).ToByteArray(isUnsigned: true, isBigEndian: true), half),
-                InverseQ = p.InverseQ,
-            });
-        }, _parameters);
-
-        private static BigInteger ToInteger(byte[] value) => new(value, isUnsigned: true, isBigEndian: true);
+        public RsaPrivateKey RootKey(ulong product) => _rootKeys.GetOrAdd(product, static (e, p) => DeriveRootKey(p, e), _parameters);
     }
 
     /// <summary>
@@ -274,9 +452,27 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
         private readonly List<IntPtr> _inputs = new(FiatRsaEngine.MaxBatch);
         private readonly List<IntPtr> _inputsMont = new(FiatRsaEngine.MaxBatch);
         private ulong _product;
+        private FiatNativeSplit.Batch? _native;
 
-        /// <summary>V = Π cᵢ^(E/eᵢ) mod n, as the root request for the kernel.</summary>
-        public RsaBatchItem Prepare(IntPtr ctx)
+        /// <summary>Split with other batches in the lanes of a <see cref="FiatVectorGroup"/>, not by this object.</summary>
+        public bool InVectorGroup { get; set; }
+
+        /// <summary>The root request when <see cref="InVectorGroup"/>.</summary>
+        public RsaBatchItem? RootItem { get; set; }
+
+        public RsaPrivateKey RootKey()
+        {
+            ulong product = 1;
+            foreach (ulong e in Exponents)
+                product *= e;
+            return Family.RootKey(product);
+        }
+
+        /// <summary>
+        /// V = Π cᵢ^(E/eᵢ) mod n, as the root request for the kernel; null when the batch cannot be split
+        /// (the native path found some cᵢ ≡ 0 mod p or q) and must run as singletons.
+        /// </summary>
+        public RsaBatchItem? Prepare(IntPtr ctx, bool nativeSplit)
         {
             int k = Family.ModulusLength;
             _product = 1;
@@ -285,6 +481,12 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
             var rootKey = Family.RootKey(_product);
             if (Items.Count == 1)
                 return new RsaBatchItem(rootKey, Items[0].Input, new byte[k]);
+            if (nativeSplit && Family.NativeKey is { } nativeKey)
+            {
+                _native = new FiatNativeSplit.Batch(nativeKey, Exponents, Items, k);
+                var rootInput = new byte[k];
+                return _native.Up(rootInput) ? new RsaBatchItem(rootKey, rootInput, new byte[k]) : null;
+            }
 
             var math = new MontgomeryMath(Family, ctx);
             var shares = new ulong[Items.Count];
@@ -327,6 +529,8 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
                 only.Verified = !only.InjectFault;
                 return true;
             }
+            if (_native is not null)
+                return _native.Split(rootResult, Items, Family.ModulusBytes, Family.Modulus, ctx);
             var temporaries = new List<IntPtr>();
             IntPtr New()
             {
@@ -421,6 +625,8 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize) : IRsaBatc
 
         public void Dispose()
         {
+            _native?.Dispose();
+            _native = null;
             foreach (IntPtr c in _inputs)
                 LibCrypto.BnClearFree(c);
             foreach (IntPtr c in _inputsMont)

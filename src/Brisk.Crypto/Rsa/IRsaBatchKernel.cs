@@ -12,6 +12,9 @@ internal interface IRsaBatchKernel
 
     int Lanes { get; }
 
+    /// <summary>Below this many pending requests the batcher uses its fallback engine (unless configured otherwise).</summary>
+    int DefaultMinimumBatch => Math.Max(1, Lanes / 2);
+
     bool Supports(RsaPrivateKey key);
 
     /// <summary>Requests whose groups are equal may share a batch (same modulus length, or same modulus for Fiat).</summary>
