@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Brisk.Crypto.Rsa.MultiBuffer;
 
@@ -27,6 +28,54 @@ internal static class Montgomery<TVec, TOps>
 
     /// <summary>result = a·b·R⁻¹ mod m (result &lt; 2m) for a, b &lt; 2m with normalised limbs. result may alias a or b.</summary>
     public static void Multiply(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> b, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
+    {
+        if (typeof(TVec) == typeof(Vector512<ulong>) && MontgomeryFixed512.Supports(n))
+        {
+            Span<TVec> t = stackalloc TVec[n];
+            MontgomeryFixed512.Multiply(n, ref As512(a), ref As512(b), ref As512(m), Unsafe.As<TVec, Vector512<ulong>>(ref k0), ref As512(t));
+            Normalize(t, result);
+        }
+        else if (typeof(TVec) == typeof(Vector256<ulong>) && MontgomeryFixed256.Supports(n))
+        {
+            Span<TVec> t = stackalloc TVec[n];
+            MontgomeryFixed256.Multiply(n, ref As256(a), ref As256(b), ref As256(m), Unsafe.As<TVec, Vector256<ulong>>(ref k0), ref As256(t));
+            Normalize(t, result);
+        }
+        else
+        {
+            MultiplyGeneric(a, b, m, k0, result, n);
+        }
+    }
+
+    /// <summary>result = a²·R⁻¹ mod m (result &lt; 2m); each cross product is computed once. result may alias a.</summary>
+    public static void Square(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
+    {
+        if (typeof(TVec) == typeof(Vector512<ulong>) && MontgomeryFixed512.Supports(n))
+        {
+            Span<TVec> wide = stackalloc TVec[2 * n];
+            MontgomeryFixed512.SquareProduct(n, ref As512(a), ref As512(wide));
+            MontgomeryFixed512.Reduce(n, ref As512(wide), ref As512(m), Unsafe.As<TVec, Vector512<ulong>>(ref k0));
+            Normalize(wide.Slice(n, n), result);
+        }
+        else if (typeof(TVec) == typeof(Vector256<ulong>) && MontgomeryFixed256.Supports(n))
+        {
+            Span<TVec> wide = stackalloc TVec[2 * n];
+            MontgomeryFixed256.SquareProduct(n, ref As256(a), ref As256(wide));
+            MontgomeryFixed256.Reduce(n, ref As256(wide), ref As256(m), Unsafe.As<TVec, Vector256<ulong>>(ref k0));
+            Normalize(wide.Slice(n, n), result);
+        }
+        else
+        {
+            SquareGeneric(a, m, k0, result, n);
+        }
+    }
+
+    private static ref Vector512<ulong> As512(ReadOnlySpan<TVec> span) => ref Unsafe.As<TVec, Vector512<ulong>>(ref MemoryMarshal.GetReference(span));
+
+    private static ref Vector256<ulong> As256(ReadOnlySpan<TVec> span) => ref Unsafe.As<TVec, Vector256<ulong>>(ref MemoryMarshal.GetReference(span));
+
+    /// <summary>The loop form of <see cref="Multiply"/> for any limb count (and the reference the unrolled kernels are tested against).</summary>
+    internal static void MultiplyGeneric(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> b, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
     {
         Span<TVec> t = stackalloc TVec[n];
         t.Clear();
@@ -77,8 +126,8 @@ internal static class Montgomery<TVec, TOps>
         Normalize(t, result);
     }
 
-    /// <summary>result = a²·R⁻¹ mod m (result &lt; 2m); each cross product is computed once. result may alias a.</summary>
-    public static void Square(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
+    /// <summary>The loop form of <see cref="Square"/> for any limb count.</summary>
+    internal static void SquareGeneric(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
     {
         Span<TVec> wide = stackalloc TVec[2 * n];
         wide.Clear();
