@@ -213,12 +213,17 @@ internal static class Montgomery<TVec, TOps>
     /// <summary>Propagates carries so every limb is below 2²⁸; the value must fit in the destination's limbs.</summary>
     public static void Normalize(ReadOnlySpan<TVec> source, Span<TVec> destination)
     {
+        int count = destination.Length;
+        if (source.Length < count)
+            throw new ArgumentException("Source shorter than destination.");
+        ref TVec s = ref MemoryMarshal.GetReference(source);
+        ref TVec d = ref MemoryMarshal.GetReference(destination);
         TVec mask = TOps.Broadcast(LimbMask);
         TVec carry = default;
-        for (int j = 0; j < destination.Length; j++)
+        for (int j = 0; j < count; j++)
         {
-            TVec v = TOps.Add(source[j], carry);
-            destination[j] = TOps.And(v, mask);
+            TVec v = TOps.Add(Unsafe.Add(ref s, j), carry);
+            Unsafe.Add(ref d, j) = TOps.And(v, mask);
             carry = TOps.ShiftRight(v, LimbBits);
         }
     }
@@ -293,17 +298,56 @@ internal static class Montgomery<TVec, TOps>
     /// </summary>
     public static void Select(ReadOnlySpan<TVec> table, int entries, TVec digits, Span<TVec> result, int n)
     {
+        if (table.Length < entries * n || result.Length < n)
+            throw new ArgumentException("Table or result too short.");
         Span<TVec> masks = stackalloc TVec[entries];
         for (int e = 0; e < entries; e++)
             masks[e] = TOps.Equal(digits, TOps.Broadcast((ulong)e));
-        ref TVec tr = ref MemoryMarshal.GetReference(table);
         ref TVec mr = ref MemoryMarshal.GetReference(masks);
-        for (int j = 0; j < n; j++)
+        ref TVec column = ref MemoryMarshal.GetReference(table);
+        ref TVec output = ref MemoryMarshal.GetReference(result);
+        // Eight limbs at a time in registers: per table entry one mask and eight loads, no index arithmetic.
+        int j = 0;
+        for (; j + 8 <= n; j += 8)
         {
-            TVec acc = default;
+            TVec x0 = default, x1 = default, x2 = default, x3 = default, x4 = default, x5 = default, x6 = default, x7 = default;
+            ref TVec entry = ref column;
             for (int e = 0; e < entries; e++)
-                acc = TOps.Or(acc, TOps.And(Unsafe.Add(ref tr, e * n + j), Unsafe.Add(ref mr, e)));
-            result[j] = acc;
+            {
+                TVec mask = Unsafe.Add(ref mr, e);
+                x0 = TOps.OrAnd(x0, entry, mask);
+                x1 = TOps.OrAnd(x1, Unsafe.Add(ref entry, 1), mask);
+                x2 = TOps.OrAnd(x2, Unsafe.Add(ref entry, 2), mask);
+                x3 = TOps.OrAnd(x3, Unsafe.Add(ref entry, 3), mask);
+                x4 = TOps.OrAnd(x4, Unsafe.Add(ref entry, 4), mask);
+                x5 = TOps.OrAnd(x5, Unsafe.Add(ref entry, 5), mask);
+                x6 = TOps.OrAnd(x6, Unsafe.Add(ref entry, 6), mask);
+                x7 = TOps.OrAnd(x7, Unsafe.Add(ref entry, 7), mask);
+                entry = ref Unsafe.Add(ref entry, n);
+            }
+            output = x0;
+            Unsafe.Add(ref output, 1) = x1;
+            Unsafe.Add(ref output, 2) = x2;
+            Unsafe.Add(ref output, 3) = x3;
+            Unsafe.Add(ref output, 4) = x4;
+            Unsafe.Add(ref output, 5) = x5;
+            Unsafe.Add(ref output, 6) = x6;
+            Unsafe.Add(ref output, 7) = x7;
+            column = ref Unsafe.Add(ref column, 8);
+            output = ref Unsafe.Add(ref output, 8);
+        }
+        for (; j < n; j++)
+        {
+            TVec x = default;
+            ref TVec entry = ref column;
+            for (int e = 0; e < entries; e++)
+            {
+                x = TOps.OrAnd(x, entry, Unsafe.Add(ref mr, e));
+                entry = ref Unsafe.Add(ref entry, n);
+            }
+            output = x;
+            column = ref Unsafe.Add(ref column, 1);
+            output = ref Unsafe.Add(ref output, 1);
         }
     }
 }
