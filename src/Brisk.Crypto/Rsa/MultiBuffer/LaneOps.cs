@@ -32,6 +32,8 @@ internal interface ILaneOps<TVec> where TVec : unmanaged
 
     static abstract TVec ShiftRight(TVec a, [ConstantExpected] byte count);
 
+    static abstract TVec ShiftLeft(TVec a, [ConstantExpected] byte count);
+
     /// <summary>All ones in lanes whose bit 63 is set (turns a borrow into a lane mask), zero elsewhere.</summary>
     static abstract TVec SignMask(TVec a);
 
@@ -73,6 +75,9 @@ internal readonly struct Avx512Lanes : ILaneOps<Vector512<ulong>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<ulong> ShiftRight(Vector512<ulong> a, [ConstantExpected] byte count) => Avx512F.ShiftRightLogical(a, count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> ShiftLeft(Vector512<ulong> a, [ConstantExpected] byte count) => Avx512F.ShiftLeftLogical(a, count);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<ulong> SignMask(Vector512<ulong> a) => Avx512F.ShiftRightArithmetic(a.AsInt64(), 63).AsUInt64();
@@ -117,6 +122,9 @@ internal readonly struct Avx2Lanes : ILaneOps<Vector256<ulong>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<ulong> ShiftRight(Vector256<ulong> a, [ConstantExpected] byte count) => Avx2.ShiftRightLogical(a, count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<ulong> ShiftLeft(Vector256<ulong> a, [ConstantExpected] byte count) => Avx2.ShiftLeftLogical(a, count);
 
     // AVX2 has no 64-bit arithmetic shift: shift the 32-bit halves and copy each high half's result over
     // its lane.
