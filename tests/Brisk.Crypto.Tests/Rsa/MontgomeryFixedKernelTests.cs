@@ -13,7 +13,7 @@ namespace Brisk.Crypto.Tests.Rsa;
 /// </summary>
 public sealed class MontgomeryFixedKernelTests
 {
-    public static TheoryData<int> LimbCounts => new() { 37, 55 };
+    public static TheoryData<int> LimbCounts => new() { 37, 55, 74, 110 };
 
     [Theory]
     [MemberData(nameof(LimbCounts))]

@@ -32,13 +32,13 @@ internal static class Montgomery<TVec, TOps>
         if (typeof(TVec) == typeof(Vector512<ulong>) && MontgomeryFixed512.Supports(n))
         {
             Span<TVec> t = stackalloc TVec[n];
-            MontgomeryFixed512.Multiply(n, ref As512(a), ref As512(b), ref As512(m), Unsafe.As<TVec, Vector512<ulong>>(ref k0), ref As512(t));
+            MontgomeryFixed512.MontgomeryMultiply(n, ref As512(a), ref As512(b), ref As512(m), Unsafe.As<TVec, Vector512<ulong>>(ref k0), ref As512(t));
             Normalize(t, result);
         }
         else if (typeof(TVec) == typeof(Vector256<ulong>) && MontgomeryFixed256.Supports(n))
         {
             Span<TVec> t = stackalloc TVec[n];
-            MontgomeryFixed256.Multiply(n, ref As256(a), ref As256(b), ref As256(m), Unsafe.As<TVec, Vector256<ulong>>(ref k0), ref As256(t));
+            MontgomeryFixed256.MontgomeryMultiply(n, ref As256(a), ref As256(b), ref As256(m), Unsafe.As<TVec, Vector256<ulong>>(ref k0), ref As256(t));
             Normalize(t, result);
         }
         else
@@ -50,19 +50,24 @@ internal static class Montgomery<TVec, TOps>
     /// <summary>result = a²·R⁻¹ mod m (result &lt; 2m); each cross product is computed once. result may alias a.</summary>
     public static void Square(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
     {
-        if (typeof(TVec) == typeof(Vector512<ulong>) && MontgomeryFixed512.Supports(n))
+        if (typeof(TVec) == typeof(Vector512<ulong>) && MontgomeryFixed512.SupportsSquare(n))
         {
             Span<TVec> wide = stackalloc TVec[2 * n];
             MontgomeryFixed512.SquareProduct(n, ref As512(a), ref As512(wide));
             MontgomeryFixed512.Reduce(n, ref As512(wide), ref As512(m), Unsafe.As<TVec, Vector512<ulong>>(ref k0));
             Normalize(wide.Slice(n, n), result);
         }
-        else if (typeof(TVec) == typeof(Vector256<ulong>) && MontgomeryFixed256.Supports(n))
+        else if (typeof(TVec) == typeof(Vector256<ulong>) && MontgomeryFixed256.SupportsSquare(n))
         {
             Span<TVec> wide = stackalloc TVec[2 * n];
             MontgomeryFixed256.SquareProduct(n, ref As256(a), ref As256(wide));
             MontgomeryFixed256.Reduce(n, ref As256(wide), ref As256(m), Unsafe.As<TVec, Vector256<ulong>>(ref k0));
             Normalize(wide.Slice(n, n), result);
+        }
+        else if ((typeof(TVec) == typeof(Vector512<ulong>) && MontgomeryFixed512.Supports(n)) ||
+                 (typeof(TVec) == typeof(Vector256<ulong>) && MontgomeryFixed256.Supports(n)))
+        {
+            Multiply(a, a, m, k0, result, n);
         }
         else
         {

@@ -20,7 +20,10 @@ Lazy carries as in Montgomery.cs: every cell receives at most 2n products below 
 """
 
 LIMB_BITS = 28
-LIMB_COUNTS = [37, 55]  # halves of 2048- and 3072-bit keys
+SQUARE_COUNTS = [37, 55]  # halves of 2048- and 3072-bit keys: the exponentiations
+# Full 2048/3072-bit moduli (blinding, verification: a few dozen operations per batch): Multiply only,
+# squaring through it, which keeps the generated source small.
+LIMB_COUNTS = [37, 55, 74, 110]
 
 ISAS = {
     # name, vector type, intrinsics class, rows per Multiply block, rows per Reduce block, square column block
@@ -39,10 +42,11 @@ class Emitter:
         self.lines.append(("    " * self.indent + text) if text else "")
 
     def mul(self, x, y):
-        return f"{self.isa}.Multiply({x}.AsUInt32(), {y}.AsUInt32())"
+        """x, y: Vector of uint (the low 32 bits of each 64-bit lane are the multiplier, vpmuludq)."""
+        return f"Multiply({x}, {y})"
 
     def add(self, x, y):
-        return f"{self.isa}.Add({x}, {y})"
+        return f"Add({x}, {y})"
 
     def sum(self, terms):
         """Pairwise sum: shorter dependency chains than a left-to-right fold."""
@@ -65,7 +69,7 @@ class Window:
         name = f"{self.prefix}{j}"
         if j not in self.loaded:
             self.loaded.add(j)
-            self.em.emit(f"V {name} = Unsafe.Add(ref {self.array}, {j});")
+            self.em.emit(f"U {name} = Unsafe.Add(ref {self.array}, {j}).AsUInt32();")
         return name
 
 
@@ -76,7 +80,7 @@ def multiply_block(em, n, rows):
     b = Window(em, "b", "b")
     m = Window(em, "m", "m")
     for r in range(rows):
-        em.emit(f"V a{r} = Unsafe.Add(ref ai, {r});")
+        em.emit(f"U a{r} = Unsafe.Add(ref ai, {r}).AsUInt32();")
     em.emit("V c, carry;")
     for s in range(rows):
         terms = [f"Unsafe.Add(ref t, {s})"] if s <= n - 2 else []
@@ -86,9 +90,9 @@ def multiply_block(em, n, rows):
             terms += [em.mul(f"a{r}", b(s - r)), em.mul(f"q{r}", m(s - r))]
         terms.append(em.mul(f"a{s}", b(0)))
         em.emit(f"c = {em.sum(terms)};")
-        em.emit(f"V q{s} = {em.isa}.And({em.mul('c', 'k0')}, mask);")
+        em.emit(f"U q{s} = And({em.mul('c.AsUInt32()', 'k0u')}, mask).AsUInt32();")
         em.emit(f"c = {em.add('c', em.mul(f'q{s}', m(0)))};")
-        em.emit(f"carry = {em.isa}.ShiftRightLogical(c, {LIMB_BITS});")
+        em.emit(f"carry = ShiftRightLogical(c, {LIMB_BITS});")
     for j in range(rows, n + rows - 1):
         terms = [f"Unsafe.Add(ref t, {j})"] if j <= n - 2 else []
         if j == rows:
@@ -114,9 +118,9 @@ def reduce_block(em, n, rows):
         for r in range(s):
             terms.append(em.mul(f"q{r}", m(s - r)))
         em.emit(f"c = {em.sum(terms)};")
-        em.emit(f"V q{s} = {em.isa}.And({em.mul('c', 'k0')}, mask);")
+        em.emit(f"U q{s} = And({em.mul('c.AsUInt32()', 'k0u')}, mask).AsUInt32();")
         em.emit(f"c = {em.add('c', em.mul(f'q{s}', m(0)))};")
-        em.emit(f"carry = {em.isa}.ShiftRightLogical(c, {LIMB_BITS});")
+        em.emit(f"carry = ShiftRightLogical(c, {LIMB_BITS});")
     for j in range(rows, n + rows - 1):
         terms = [f"Unsafe.Add(ref wi, {j})"]
         if j == rows:
@@ -163,7 +167,9 @@ def generate(suffix, vec, isa, mul_rows, red_rows, sq_cols):
     out.append("using System.Runtime.CompilerServices;")
     out.append("using System.Runtime.Intrinsics;")
     out.append("using System.Runtime.Intrinsics.X86;")
+    out.append(f"using static System.Runtime.Intrinsics.X86.{isa};")
     out.append(f"using V = System.Runtime.Intrinsics.{vec};")
+    out.append(f"using U = System.Runtime.Intrinsics.{vec.replace('ulong', 'uint')};")
     out.append("")
     out.append("namespace Brisk.Crypto.Rsa.MultiBuffer;")
     out.append("")
@@ -176,18 +182,22 @@ def generate(suffix, vec, isa, mul_rows, red_rows, sq_cols):
     out.append("{")
     out.append(f"    public static bool Supports(int limbs) => limbs is {' or '.join(map(str, LIMB_COUNTS))};")
     out.append("")
+    out.append("    /// <summary>Whether <see cref=\"SquareProduct\"/> and <see cref=\"Reduce\"/> exist for this limb count (else square with Multiply).</summary>")
+    out.append(f"    public static bool SupportsSquare(int limbs) => limbs is {' or '.join(map(str, SQUARE_COUNTS))};")
+    out.append("")
     # Dispatchers.
     for name, params, args in [
-        ("Multiply", "ref V a, ref V b, ref V m, V k0, ref V t", "ref a, ref b, ref m, k0, ref t"),
+        ("MontgomeryMultiply", "ref V a, ref V b, ref V m, V k0, ref V t", "ref a, ref b, ref m, k0, ref t"),
         ("Reduce", "ref V w, ref V m, V k0", "ref w, ref m, k0"),
         ("SquareProduct", "ref V a, ref V w", "ref a, ref w"),
     ]:
+        short = name.replace("Montgomery", "")
         out.append(f"    public static void {name}(int limbs, {params})")
         out.append("    {")
         out.append("        switch (limbs)")
         out.append("        {")
-        for n in LIMB_COUNTS:
-            out.append(f"            case {n}: {name}{n}({args}); break;")
+        for n in (LIMB_COUNTS if short == "Multiply" else SQUARE_COUNTS):
+            out.append(f"            case {n}: {short}{n}({args}); break;")
         out.append("            default: throw new ArgumentOutOfRangeException(nameof(limbs));")
         out.append("        }")
         out.append("    }")
@@ -197,6 +207,7 @@ def generate(suffix, vec, isa, mul_rows, red_rows, sq_cols):
         em.lines = []
         em.indent = 2
         em.emit(f"V mask = {VEC_STATIC}.Create({(1 << LIMB_BITS) - 1}UL);")
+        em.emit("U k0u = k0.AsUInt32();")
         em.emit(f"for (int j = 0; j < {n}; j++)")
         em.emit("    Unsafe.Add(ref t, j) = default;")
         em.emit("ref V ai = ref a;")
@@ -216,10 +227,13 @@ def generate(suffix, vec, isa, mul_rows, red_rows, sq_cols):
         out += em.lines
         out.append("    }")
         out.append("")
+        if n not in SQUARE_COUNTS:
+            continue
         # Reduce
         em.lines = []
         em.indent = 2
         em.emit(f"V mask = {VEC_STATIC}.Create({(1 << LIMB_BITS) - 1}UL);")
+        em.emit("U k0u = k0.AsUInt32();")
         em.emit("ref V wi = ref w;")
         em.emit(f"for (int block = 0; block < {n // red_rows}; block++)")
         em.emit("{")
