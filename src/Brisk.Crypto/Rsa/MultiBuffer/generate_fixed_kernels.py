@@ -27,8 +27,8 @@ LIMB_COUNTS = [37, 55, 74, 110]
 
 ISAS = {
     # name, vector type, intrinsics class, rows per Multiply block, rows per Reduce block, square column block
-    "512": dict(vec="Vector512<ulong>", isa="Avx512F", mul_rows=4, red_rows=6, sq_cols=8),
-    "256": dict(vec="Vector256<ulong>", isa="Avx2", mul_rows=2, red_rows=3, sq_cols=4),
+    "512": dict(vec="Vector512<ulong>", isa="Avx512F", mul_rows=6, red_rows=8, sq_cols=8),
+    "256": dict(vec="Vector256<ulong>", isa="Avx2", mul_rows=3, red_rows=4, sq_cols=4),
 }
 
 
