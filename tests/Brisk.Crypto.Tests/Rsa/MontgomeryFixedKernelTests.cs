@@ -51,8 +51,14 @@ public sealed class MontgomeryFixedKernelTests
             for (int l = 0; l < lanes; l++)
             {
                 moduli[l] = RandomBits(Bits * limbs - 2 - (round % 3)) | 1 | (BigInteger.One << (Bits * limbs - 3 - (round % 3)));
-                a[l] = round == 0 ? 2 * moduli[l] - 1 : round == 1 ? BigInteger.Zero : RandomBits(Bits * limbs) % (2 * moduli[l]);
-                b[l] = round == 0 || l % 4 == 3 ? 2 * moduli[l] - 1 : RandomBits(Bits * limbs) % (2 * moduli[l]);
+                if (round == 2)
+                {
+                    // Extreme limbs: m = 2^(28n−2) − 1 and a = b = 2m − 1 have (nearly) every limb at its
+                    // maximum, which pushes the accumulator cells towards their lazy-carry bound.
+                    moduli[l] = (BigInteger.One << (Bits * limbs - 2)) - 1;
+                }
+                a[l] = round is 0 or 2 ? 2 * moduli[l] - 1 : round == 1 ? BigInteger.Zero : RandomBits(Bits * limbs) % (2 * moduli[l]);
+                b[l] = round is 0 or 2 || l % 4 == 3 ? 2 * moduli[l] - 1 : RandomBits(Bits * limbs) % (2 * moduli[l]);
             }
             TVec[] av = ToLanes<TVec>(a, limbs, Bits), bv = ToLanes<TVec>(b, limbs, Bits), mv = ToLanes<TVec>(moduli, limbs, Bits);
             var k0Lanes = new ulong[lanes];
