@@ -29,6 +29,9 @@ internal static class Montgomery<TVec, TOps>
     /// <summary>result = a·b·R⁻¹ mod m (result &lt; 2m) for a, b &lt; 2m with normalised limbs. result may alias a or b.</summary>
     public static void Multiply(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> b, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
     {
+        // The kernels address the operands by reference without bounds checks.
+        if (a.Length < n || b.Length < n || m.Length < n || result.Length < n)
+            throw new ArgumentException("Operand shorter than the limb count.");
         if (typeof(TVec) == typeof(Vector512<ulong>) && MontgomeryFixed512.Supports(n))
         {
             Span<TVec> t = stackalloc TVec[n];
@@ -50,6 +53,8 @@ internal static class Montgomery<TVec, TOps>
     /// <summary>result = a²·R⁻¹ mod m (result &lt; 2m); each cross product is computed once. result may alias a.</summary>
     public static void Square(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
     {
+        if (a.Length < n || m.Length < n || result.Length < n)
+            throw new ArgumentException("Operand shorter than the limb count.");
         if (typeof(TVec) == typeof(Vector512<ulong>) && MontgomeryFixed512.SupportsSquare(n))
         {
             Span<TVec> wide = stackalloc TVec[2 * n];
