@@ -27,7 +27,12 @@ internal interface ILaneOps<TVec> where TVec : unmanaged
 
     static abstract TVec Or(TVec a, TVec b);
 
+    /// <summary>accumulator | (value &amp; mask): one vpternlogq with AVX-512.</summary>
+    static abstract TVec OrAnd(TVec accumulator, TVec value, TVec mask);
+
     static abstract TVec ShiftRight(TVec a, [ConstantExpected] byte count);
+
+    static abstract TVec ShiftLeft(TVec a, [ConstantExpected] byte count);
 
     /// <summary>All ones in lanes whose bit 63 is set (turns a borrow into a lane mask), zero elsewhere.</summary>
     static abstract TVec SignMask(TVec a);
@@ -63,8 +68,16 @@ internal readonly struct Avx512Lanes : ILaneOps<Vector512<ulong>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<ulong> Or(Vector512<ulong> a, Vector512<ulong> b) => a | b;
 
+    // Truth table of A | (B & C) over A = 0xF0, B = 0xCC, C = 0xAA.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> OrAnd(Vector512<ulong> accumulator, Vector512<ulong> value, Vector512<ulong> mask)
+        => Avx512F.TernaryLogic(accumulator, value, mask, 0xF8);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<ulong> ShiftRight(Vector512<ulong> a, [ConstantExpected] byte count) => Avx512F.ShiftRightLogical(a, count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> ShiftLeft(Vector512<ulong> a, [ConstantExpected] byte count) => Avx512F.ShiftLeftLogical(a, count);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<ulong> SignMask(Vector512<ulong> a) => Avx512F.ShiftRightArithmetic(a.AsInt64(), 63).AsUInt64();
@@ -104,7 +117,14 @@ internal readonly struct Avx2Lanes : ILaneOps<Vector256<ulong>>
     public static Vector256<ulong> Or(Vector256<ulong> a, Vector256<ulong> b) => a | b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<ulong> OrAnd(Vector256<ulong> accumulator, Vector256<ulong> value, Vector256<ulong> mask)
+        => accumulator | (value & mask);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<ulong> ShiftRight(Vector256<ulong> a, [ConstantExpected] byte count) => Avx2.ShiftRightLogical(a, count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<ulong> ShiftLeft(Vector256<ulong> a, [ConstantExpected] byte count) => Avx2.ShiftLeftLogical(a, count);
 
     // AVX2 has no 64-bit arithmetic shift: shift the 32-bit halves and copy each high half's result over
     // its lane.

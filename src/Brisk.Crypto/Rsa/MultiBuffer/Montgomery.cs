@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Brisk.Crypto.Rsa.MultiBuffer;
 
@@ -27,6 +28,64 @@ internal static class Montgomery<TVec, TOps>
 
     /// <summary>result = a·b·R⁻¹ mod m (result &lt; 2m) for a, b &lt; 2m with normalised limbs. result may alias a or b.</summary>
     public static void Multiply(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> b, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
+    {
+        // The kernels address the operands by reference without bounds checks.
+        if (a.Length < n || b.Length < n || m.Length < n || result.Length < n)
+            throw new ArgumentException("Operand shorter than the limb count.");
+        if (typeof(TVec) == typeof(Vector512<ulong>) && MontgomeryFixed512.Supports(n))
+        {
+            Span<TVec> t = stackalloc TVec[n];
+            MontgomeryFixed512.MontgomeryMultiply(n, ref As512(a), ref As512(b), ref As512(m), Unsafe.As<TVec, Vector512<ulong>>(ref k0), ref As512(t));
+            Normalize(t, result);
+        }
+        else if (typeof(TVec) == typeof(Vector256<ulong>) && MontgomeryFixed256.Supports(n))
+        {
+            Span<TVec> t = stackalloc TVec[n];
+            MontgomeryFixed256.MontgomeryMultiply(n, ref As256(a), ref As256(b), ref As256(m), Unsafe.As<TVec, Vector256<ulong>>(ref k0), ref As256(t));
+            Normalize(t, result);
+        }
+        else
+        {
+            MultiplyGeneric(a, b, m, k0, result, n);
+        }
+    }
+
+    /// <summary>result = a²·R⁻¹ mod m (result &lt; 2m); each cross product is computed once. result may alias a.</summary>
+    public static void Square(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
+    {
+        if (a.Length < n || m.Length < n || result.Length < n)
+            throw new ArgumentException("Operand shorter than the limb count.");
+        if (typeof(TVec) == typeof(Vector512<ulong>) && MontgomeryFixed512.SupportsSquare(n))
+        {
+            Span<TVec> wide = stackalloc TVec[2 * n];
+            MontgomeryFixed512.SquareProduct(n, ref As512(a), ref As512(wide));
+            MontgomeryFixed512.Reduce(n, ref As512(wide), ref As512(m), Unsafe.As<TVec, Vector512<ulong>>(ref k0));
+            Normalize(wide.Slice(n, n), result);
+        }
+        else if (typeof(TVec) == typeof(Vector256<ulong>) && MontgomeryFixed256.SupportsSquare(n))
+        {
+            Span<TVec> wide = stackalloc TVec[2 * n];
+            MontgomeryFixed256.SquareProduct(n, ref As256(a), ref As256(wide));
+            MontgomeryFixed256.Reduce(n, ref As256(wide), ref As256(m), Unsafe.As<TVec, Vector256<ulong>>(ref k0));
+            Normalize(wide.Slice(n, n), result);
+        }
+        else if ((typeof(TVec) == typeof(Vector512<ulong>) && MontgomeryFixed512.Supports(n)) ||
+                 (typeof(TVec) == typeof(Vector256<ulong>) && MontgomeryFixed256.Supports(n)))
+        {
+            Multiply(a, a, m, k0, result, n);
+        }
+        else
+        {
+            SquareGeneric(a, m, k0, result, n);
+        }
+    }
+
+    private static ref Vector512<ulong> As512(ReadOnlySpan<TVec> span) => ref Unsafe.As<TVec, Vector512<ulong>>(ref MemoryMarshal.GetReference(span));
+
+    private static ref Vector256<ulong> As256(ReadOnlySpan<TVec> span) => ref Unsafe.As<TVec, Vector256<ulong>>(ref MemoryMarshal.GetReference(span));
+
+    /// <summary>The loop form of <see cref="Multiply"/> for any limb count (and the reference the unrolled kernels are tested against).</summary>
+    internal static void MultiplyGeneric(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> b, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
     {
         Span<TVec> t = stackalloc TVec[n];
         t.Clear();
@@ -77,8 +136,8 @@ internal static class Montgomery<TVec, TOps>
         Normalize(t, result);
     }
 
-    /// <summary>result = a²·R⁻¹ mod m (result &lt; 2m); each cross product is computed once. result may alias a.</summary>
-    public static void Square(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
+    /// <summary>The loop form of <see cref="Square"/> for any limb count.</summary>
+    internal static void SquareGeneric(ReadOnlySpan<TVec> a, ReadOnlySpan<TVec> m, TVec k0, Span<TVec> result, int n)
     {
         Span<TVec> wide = stackalloc TVec[2 * n];
         wide.Clear();
@@ -164,13 +223,47 @@ internal static class Montgomery<TVec, TOps>
     /// <summary>Propagates carries so every limb is below 2²⁸; the value must fit in the destination's limbs.</summary>
     public static void Normalize(ReadOnlySpan<TVec> source, Span<TVec> destination)
     {
+        int count = destination.Length;
+        if (source.Length < count)
+            throw new ArgumentException("Source shorter than destination.");
+        ref TVec s = ref MemoryMarshal.GetReference(source);
+        ref TVec d = ref MemoryMarshal.GetReference(destination);
         TVec mask = TOps.Broadcast(LimbMask);
         TVec carry = default;
-        for (int j = 0; j < destination.Length; j++)
+        for (int j = 0; j < count; j++)
         {
-            TVec v = TOps.Add(source[j], carry);
-            destination[j] = TOps.And(v, mask);
+            TVec v = TOps.Add(Unsafe.Add(ref s, j), carry);
+            Unsafe.Add(ref d, j) = TOps.And(v, mask);
             carry = TOps.ShiftRight(v, LimbBits);
+        }
+    }
+
+    /// <summary>Limbs needed by <see cref="Pack"/> for n limbs.</summary>
+    public static int PackedLength(int n) => (n + 1) / 2;
+
+    /// <summary>
+    /// Two normalised limbs per 64-bit cell (limb 2j low, 2j+1 high): the exponentiation table then takes half
+    /// the bytes, and the constant-time scan, which reads the whole table for every window, half the time.
+    /// </summary>
+    public static void Pack(ReadOnlySpan<TVec> source, Span<TVec> destination, int n)
+    {
+        int packed = PackedLength(n);
+        for (int j = 0; j < n / 2; j++)
+            destination[j] = TOps.Or(source[2 * j], TOps.ShiftLeft(source[2 * j + 1], 32));
+        if ((n & 1) != 0)
+            destination[packed - 1] = source[n - 1];
+    }
+
+    /// <summary>Inverse of <see cref="Pack"/>; works in place (values[..PackedLength(n)] to values[..n]).</summary>
+    public static void Unpack(Span<TVec> values, int n)
+    {
+        TVec low = TOps.Broadcast(uint.MaxValue);
+        for (int j = PackedLength(n) - 1; j >= 0; j--)
+        {
+            TVec v = values[j];
+            if (2 * j + 1 < n)
+                values[2 * j + 1] = TOps.ShiftRight(v, 32);
+            values[2 * j] = TOps.And(v, low);
         }
     }
 
@@ -244,17 +337,56 @@ internal static class Montgomery<TVec, TOps>
     /// </summary>
     public static void Select(ReadOnlySpan<TVec> table, int entries, TVec digits, Span<TVec> result, int n)
     {
+        if (table.Length < entries * n || result.Length < n)
+            throw new ArgumentException("Table or result too short.");
         Span<TVec> masks = stackalloc TVec[entries];
         for (int e = 0; e < entries; e++)
             masks[e] = TOps.Equal(digits, TOps.Broadcast((ulong)e));
-        ref TVec tr = ref MemoryMarshal.GetReference(table);
         ref TVec mr = ref MemoryMarshal.GetReference(masks);
-        for (int j = 0; j < n; j++)
+        ref TVec column = ref MemoryMarshal.GetReference(table);
+        ref TVec output = ref MemoryMarshal.GetReference(result);
+        // Eight limbs at a time in registers: per table entry one mask and eight loads, no index arithmetic.
+        int j = 0;
+        for (; j + 8 <= n; j += 8)
         {
-            TVec acc = default;
+            TVec x0 = default, x1 = default, x2 = default, x3 = default, x4 = default, x5 = default, x6 = default, x7 = default;
+            ref TVec entry = ref column;
             for (int e = 0; e < entries; e++)
-                acc = TOps.Or(acc, TOps.And(Unsafe.Add(ref tr, e * n + j), Unsafe.Add(ref mr, e)));
-            result[j] = acc;
+            {
+                TVec mask = Unsafe.Add(ref mr, e);
+                x0 = TOps.OrAnd(x0, entry, mask);
+                x1 = TOps.OrAnd(x1, Unsafe.Add(ref entry, 1), mask);
+                x2 = TOps.OrAnd(x2, Unsafe.Add(ref entry, 2), mask);
+                x3 = TOps.OrAnd(x3, Unsafe.Add(ref entry, 3), mask);
+                x4 = TOps.OrAnd(x4, Unsafe.Add(ref entry, 4), mask);
+                x5 = TOps.OrAnd(x5, Unsafe.Add(ref entry, 5), mask);
+                x6 = TOps.OrAnd(x6, Unsafe.Add(ref entry, 6), mask);
+                x7 = TOps.OrAnd(x7, Unsafe.Add(ref entry, 7), mask);
+                entry = ref Unsafe.Add(ref entry, n);
+            }
+            output = x0;
+            Unsafe.Add(ref output, 1) = x1;
+            Unsafe.Add(ref output, 2) = x2;
+            Unsafe.Add(ref output, 3) = x3;
+            Unsafe.Add(ref output, 4) = x4;
+            Unsafe.Add(ref output, 5) = x5;
+            Unsafe.Add(ref output, 6) = x6;
+            Unsafe.Add(ref output, 7) = x7;
+            column = ref Unsafe.Add(ref column, 8);
+            output = ref Unsafe.Add(ref output, 8);
+        }
+        for (; j < n; j++)
+        {
+            TVec x = default;
+            ref TVec entry = ref column;
+            for (int e = 0; e < entries; e++)
+            {
+                x = TOps.OrAnd(x, entry, Unsafe.Add(ref mr, e));
+                entry = ref Unsafe.Add(ref entry, n);
+            }
+            output = x;
+            column = ref Unsafe.Add(ref column, 1);
+            output = ref Unsafe.Add(ref output, 1);
         }
     }
 }

@@ -232,18 +232,28 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
     /// </summary>
     private static void Exponentiate(Span<TVec> value, ReadOnlySpan<TVec> digits, ReadOnlySpan<TVec> m, TVec k0, ReadOnlySpan<TVec> one, ReadOnlySpan<TVec> plainOne, Span<TVec> table, Span<TVec> selected, int windows, int h)
     {
-        one.CopyTo(table[..h]);
-        value.CopyTo(table.Slice(h, h));
-        Montgomery<TVec, TOps>.Square(value, m, k0, table.Slice(2 * h, h), h);
+        // The table holds the powers packed two limbs per cell (see Montgomery.Pack); `selected` is free
+        // while it is built and holds the latest power.
+        int packed = Montgomery<TVec, TOps>.PackedLength(h);
+        Span<TVec> power = selected;
+        Montgomery<TVec, TOps>.Pack(one, table[..packed], h);
+        Montgomery<TVec, TOps>.Pack(value, table.Slice(packed, packed), h);
+        Montgomery<TVec, TOps>.Square(value, m, k0, power, h);
+        Montgomery<TVec, TOps>.Pack(power, table.Slice(2 * packed, packed), h);
         for (int e = 3; e < TableSize; e++)
-            Montgomery<TVec, TOps>.Multiply(table.Slice((e - 1) * h, h), value, m, k0, table.Slice(e * h, h), h);
+        {
+            Montgomery<TVec, TOps>.Multiply(power, value, m, k0, power, h);
+            Montgomery<TVec, TOps>.Pack(power, table.Slice(e * packed, packed), h);
+        }
 
-        Montgomery<TVec, TOps>.Select(table, TableSize, digits[0], value, h);
+        Montgomery<TVec, TOps>.Select(table, TableSize, digits[0], value, packed);
+        Montgomery<TVec, TOps>.Unpack(value, h);
         for (int w = 1; w < windows; w++)
         {
             for (int s = 0; s < MontgomeryKeyState.WindowBits; s++)
                 Montgomery<TVec, TOps>.Square(value, m, k0, value, h);
-            Montgomery<TVec, TOps>.Select(table, TableSize, digits[w], selected, h);
+            Montgomery<TVec, TOps>.Select(table, TableSize, digits[w], selected, packed);
+            Montgomery<TVec, TOps>.Unpack(selected, h);
             Montgomery<TVec, TOps>.Multiply(value, selected, m, k0, value, h);
         }
         Montgomery<TVec, TOps>.Multiply(value, plainOne, m, k0, value, h);
