@@ -4,11 +4,14 @@
 # baseline. Servers pinned to core 0, clients to core 1; runs are interleaved and repeated, the median is
 # printed. CPU time (user + system of the client process), not wall time: other load on the machine
 # slows everything down but does not add to a process's own CPU time (much).
-#   loadtests/measure-client-cpu.sh [SECONDS_PER_RUN=4] [REPEATS=3] [CLIENTS=s_time,openssl,sslstream,brisk]
+#   loadtests/measure-client-cpu.sh [SECONDS_PER_RUN=4] [REPEATS=3] [CLIENTS=s_time,openssl,sslstream,brisk] [CONCURRENCY=4]
+# CLIENTS: s_time, or an engine name (openssl, sslstream, brisk), or brisk-IO (brisk-epoll, brisk-socket: the brisk
+# engine with --io IO; plain "brisk" uses the default I/O path). CONCURRENCY: the engines' --concurrency.
 set -uo pipefail
 SECONDS_PER_RUN=${1:-4}
 REPEATS=${2:-3}
 CLIENTS=${3:-s_time,openssl,sslstream,brisk}
+CONCURRENCY=${4:-4}
 IFS=',' read -r -a CLIENT_LIST <<<"$CLIENTS"
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d /tmp/brisk-clientcpu.XXXXXX)
@@ -40,10 +43,11 @@ s_time_us() { # port args → µs of client CPU per connection of openssl s_time
   awk -v c="$cpu" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f\n", c * 1e6 / n; else print "nan" }'
 }
 
-engine_us() { # port engine args → client_cpu_us_per_hs from the RESULT line
-  local port=$1 engine=$2; shift 2
-  taskset -c 1 "${LOADGEN[@]}" --target "127.0.0.1:$port" --engine "$engine" --duration "${SECONDS_PER_RUN}s" --warmup 2s \
-    --concurrency 4 --quiet "$@" | sed -n 's/^RESULT .*client_cpu_us_per_hs=\([^ ]*\).*/\1/p'
+engine_us() { # port client args → client_cpu_us_per_hs from the RESULT line
+  local port=$1 client=$2 io=(); shift 2
+  if [[ $client == brisk-* ]]; then io=(--io "${client#brisk-}"); client=brisk; fi
+  taskset -c 1 "${LOADGEN[@]}" --target "127.0.0.1:$port" --engine "$client" "${io[@]}" --duration "${SECONDS_PER_RUN}s" --warmup 2s \
+    --concurrency "$CONCURRENCY" --quiet "$@" | sed -n 's/^RESULT .*client_cpu_us_per_hs=\([^ ]*\).*/\1/p'
 }
 
 SCENARIOS=(tls12-ecdhe-rsa tls13-rsa tls13-ecdsa)
@@ -63,7 +67,7 @@ for scenario in "${SCENARIOS[@]}"; do
   done
 done
 
-echo "client CPU µs per full handshake vs openssl s_server (RSA-2048 or ECDSA P-256, x25519), median of $REPEATS × ${SECONDS_PER_RUN}s"
+echo "client CPU µs per full handshake vs openssl s_server (RSA-2048 or ECDSA P-256, x25519), median of $REPEATS × ${SECONDS_PER_RUN}s, engines at concurrency $CONCURRENCY"
 echo "load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-16s %-10s %10s %10s   %s\n' scenario client "µs/hs" "÷ s_time" "runs"
 for scenario in "${SCENARIOS[@]}"; do
