@@ -40,4 +40,14 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, SetLastError = true)] public static partial int epoll_ctl(int epfd, int op, int fd, byte* evt);
     [LibraryImport(Library, SetLastError = true)] public static partial int epoll_wait(int epfd, byte* events, int maxEvents, int timeout);
     [LibraryImport(Library, SetLastError = true)] public static partial int eventfd(uint initialValue, int flags);
+    [LibraryImport(Library, SetLastError = true)] private static partial int nanosleep(long* request, long* remaining);
+
+    /// <summary>Sleeps (nanosleep; interrupted sleeps are not resumed, the caller re-checks its clock).</summary>
+    public static void Sleep(long nanoseconds)
+    {
+        long* request = stackalloc long[2]; // struct timespec { time_t tv_sec; long tv_nsec; } on 64-bit Linux
+        request[0] = nanoseconds / 1_000_000_000;
+        request[1] = nanoseconds % 1_000_000_000;
+        nanosleep(request, null);
+    }
 }
