@@ -208,6 +208,81 @@ public class BriskIoModeTests
         Assert.Matches(@"\n\s+" + System.Text.RegularExpressions.Regex.Escape(kind) + @"\s+6\b", output);
     }
 
+    /// <summary>
+    /// A TCP relay to <paramref name="target"/> with a listen backlog of 1 that starts accepting only after a pause: further
+    /// SYNs are dropped meanwhile, so the clients' connects are still in progress when they try to send their ClientHello
+    /// (epoll path: the send returns EAGAIN and waits for EPOLLOUT, which comes when a retransmitted SYN is accepted).
+    /// </summary>
+    private sealed class SlowAcceptRelay : IAsyncDisposable
+    {
+        private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public SlowAcceptRelay(int target, TimeSpan pause)
+        {
+            _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            _listener.Listen(1);
+            _loop = Task.Run(async () =>
+            {
+                var pumps = new List<Task>();
+                try
+                {
+                    await Task.Delay(pause, _stop.Token);
+                    while (true)
+                    {
+                        Socket client = await _listener.AcceptAsync(_stop.Token);
+                        var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                        await server.ConnectAsync(new IPEndPoint(IPAddress.Loopback, target), _stop.Token);
+                        pumps.Add(PumpAsync(client, server));
+                        pumps.Add(PumpAsync(server, client));
+                    }
+                }
+                catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException) { }
+                await Task.WhenAll(pumps);
+            });
+        }
+
+        private async Task PumpAsync(Socket from, Socket to)
+        {
+            var buffer = new byte[16384];
+            try
+            {
+                while (true)
+                {
+                    int n = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
+                    if (n == 0) break;
+                    await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, _stop.Token);
+                }
+                to.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException) { }
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
+
+        public async ValueTask DisposeAsync()
+        {
+            _stop.Cancel();
+            _listener.Dispose();
+            await _loop;
+            _stop.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("socket")]
+    public async Task Connects_still_in_progress_complete_their_handshake(string io)
+    {
+        await using var server = new BriskTlsServer(ecdsa: false);
+        await using var relay = new SlowAcceptRelay(server.Port, TimeSpan.FromMilliseconds(300));
+        var (exit, output, _, json) = await RunAsync("--target", $"127.0.0.1:{relay.Port}", "--io", io, "--tls", "1.3",
+            "--count", "6", "--concurrency", "6", "--timeout", "20s");
+        Assert.True(exit == 0 && Errors(json) == 0, output);
+        Assert.Equal(6, Handshakes(json));
+    }
+
     [Theory]
     [InlineData("epoll")]
     [InlineData("socket")]
