@@ -168,7 +168,13 @@ internal sealed class LoadRunner
             while (!_stopping && !runToken.IsCancellationRequested && TakeCountTicket())
             {
                 cts.CancelAfter(_o.Timeout);
-                await OneConnectionAsync(Stopwatch.GetTimestamp(), cts.Token, runToken).ConfigureAwait(false);
+                Task connection = OneConnectionAsync(Stopwatch.GetTimestamp(), cts.Token, runToken);
+                bool completedSynchronously = connection.IsCompleted;
+                await connection.ConfigureAwait(false);
+                // A connection that ended without ever waiting (a refused connect on the epoll path fails inside
+                // connect()) would otherwise let this loop run on its thread forever: the timers that end the run
+                // and the progress ticker need the thread pool too.
+                if (completedSynchronously) await Task.Yield();
                 if (!cts.TryReset())
                 {
                     cts.Dispose();

@@ -71,26 +71,19 @@ internal sealed class EpollSocket : IStreamTransport, IValueTaskSource
         int fd = LibC.socket(family, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0) throw Failure(Marshal.GetLastPInvokeError());
         var socket = new EpollSocket(loop, fd);
-        try
-        {
-            int one = 1;
-            LibC.setsockopt(fd, LibC.IPPROTO_TCP, LibC.TCP_NODELAY, &one, sizeof(int));
-            int result;
-            fixed (byte* address = socketAddress)
-                result = LibC.connect(fd, address, (uint)socketAddress.Length);
-            if (result != 0 && Marshal.GetLastPInvokeError() is var errno && errno != LibC.EINPROGRESS)
-                throw Failure(errno);
-            // Registered after connect(): a socket that is not connecting yet reports EPOLLHUP, a spurious wake-up.
-            // Readability only; EPOLLOUT is added the first time a send would block (EnsureWriteInterest).
-            if (loop.Register(socket, fd, LibC.EPOLLIN | LibC.EPOLLRDHUP) == 0)
-                throw Failure(Marshal.GetLastPInvokeError());
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        int one = 1;
+        LibC.setsockopt(fd, LibC.IPPROTO_TCP, LibC.TCP_NODELAY, &one, sizeof(int));
+        int result;
+        fixed (byte* address = socketAddress)
+            result = LibC.connect(fd, address, (uint)socketAddress.Length);
+        int errno = result == 0 || Marshal.GetLastPInvokeError() is var e && e == LibC.EINPROGRESS ? 0 : e;
+        // Registered after connect(): a socket that is not connecting yet reports EPOLLHUP, a spurious wake-up.
+        // Readability only; EPOLLOUT is added the first time a send would block (EnsureWriteInterest).
+        if (errno == 0 && loop.Register(socket, fd, LibC.EPOLLIN | LibC.EPOLLRDHUP) == 0)
+            errno = Marshal.GetLastPInvokeError();
+        if (errno == 0) return socket;
+        socket.Dispose(); // one exception per failed connect, not a throw and a rethrow (refused-connection storms)
+        throw Failure(errno);
     }
 
     internal static ConnectionFailedException Failure(int errno) => new(errno switch
