@@ -4,11 +4,18 @@
 # baseline. Servers pinned to core 0, clients to core 1; runs are interleaved and repeated, the median is
 # printed. CPU time (user + system of the client process), not wall time: other load on the machine
 # slows everything down but does not add to a process's own CPU time (much).
-#   loadtests/measure-client-cpu.sh [SECONDS_PER_RUN=4] [REPEATS=3] [CLIENTS=s_time,openssl,sslstream,brisk]
+#   loadtests/measure-client-cpu.sh [SECONDS_PER_RUN=4] [REPEATS=3] [CLIENTS=s_time,openssl,sslstream,brisk] [CONCURRENCY=4] [SERVER=s_server]
+# CLIENTS: s_time, or an engine name (openssl, sslstream, brisk), or brisk-IO (brisk-epoll, brisk-socket: the brisk
+# engine with --io IO; plain "brisk" uses the default I/O path). CONCURRENCY: the engines' --concurrency.
+# SERVER: s_server (default; serves one connection at a time, so the clients mostly wait) or brisk (src/Brisk.Server,
+# many connections at once: with a high CONCURRENCY the client's core can be saturated, the cost per handshake of a
+# busy client). Each engine line also reports the client's utilisation of its core (median run).
 set -uo pipefail
 SECONDS_PER_RUN=${1:-4}
 REPEATS=${2:-3}
 CLIENTS=${3:-s_time,openssl,sslstream,brisk}
+CONCURRENCY=${4:-4}
+SERVER=${5:-s_server}
 IFS=',' read -r -a CLIENT_LIST <<<"$CLIENTS"
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d /tmp/brisk-clientcpu.XXXXXX)
@@ -19,15 +26,24 @@ trap cleanup EXIT
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/rsa.key" -out "$WORK/rsa.crt" -subj /CN=localhost -days 2 2>/dev/null
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/ec.key" -out "$WORK/ec.crt" -subj /CN=localhost -days 2 2>/dev/null
 dotnet build -c Release "$REPO/loadtests/Brisk.LoadTest" >"$WORK/build.log" 2>&1 || { tail "$WORK/build.log"; exit 1; }
+if [[ $SERVER == brisk ]]; then
+  dotnet build -c Release "$REPO/src/Brisk.Server" >>"$WORK/build.log" 2>&1 || { tail "$WORK/build.log"; exit 1; }
+fi
 LOADGEN=(dotnet "$REPO/loadtests/Brisk.LoadTest/bin/Release/net10.0/Brisk.LoadTest.dll")
 BASE_PORT=$(( 40000 + RANDOM % 10000 ))
 declare -A PORT_OF=([rsa]=$BASE_PORT [ec]=$(( BASE_PORT + 1 )))
 # No tickets or session cache: every handshake is a full one and the server sends no NewSessionTicket.
 for kind in rsa ec; do
-  taskset -c 0 openssl s_server -accept "127.0.0.1:${PORT_OF[$kind]}" -cert "$WORK/$kind.crt" -key "$WORK/$kind.key" -www -quiet \
-    -no_cache -no_ticket -num_tickets 0 </dev/null >"$WORK/server-$kind.log" 2>&1 &
+  if [[ $SERVER == brisk ]]; then
+    # Brisk sends no ticket unless the client offers the extension (the engines here do not, without --resume).
+    taskset -c 0 dotnet "$REPO/src/Brisk.Server/bin/Release/net10.0/Brisk.Server.dll" --listen "127.0.0.1:${PORT_OF[$kind]}" \
+      --cert "$WORK/$kind.crt" --key "$WORK/$kind.key" --responder http </dev/null >"$WORK/server-$kind.log" 2>&1 &
+  else
+    taskset -c 0 openssl s_server -accept "127.0.0.1:${PORT_OF[$kind]}" -cert "$WORK/$kind.crt" -key "$WORK/$kind.key" -www -quiet \
+      -no_cache -no_ticket -num_tickets 0 </dev/null >"$WORK/server-$kind.log" 2>&1 &
+  fi
   SERVER_PIDS+=($!)
-  for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/${PORT_OF[$kind]}") 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/${PORT_OF[$kind]}") 2>/dev/null && break; sleep 0.1; done
 done
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else print a[int((NR + 1) / 2)] }'; }
@@ -40,14 +56,18 @@ s_time_us() { # port args → µs of client CPU per connection of openssl s_time
   awk -v c="$cpu" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f\n", c * 1e6 / n; else print "nan" }'
 }
 
-engine_us() { # port engine args → client_cpu_us_per_hs from the RESULT line
-  local port=$1 engine=$2; shift 2
-  taskset -c 1 "${LOADGEN[@]}" --target "127.0.0.1:$port" --engine "$engine" --duration "${SECONDS_PER_RUN}s" --warmup 2s \
-    --concurrency 4 --quiet "$@" | sed -n 's/^RESULT .*client_cpu_us_per_hs=\([^ ]*\).*/\1/p'
+engine_us() { # port client args → "µs_per_hs utilisation%" from the report
+  local port=$1 client=$2 io=() out; shift 2
+  if [[ $client == brisk-* ]]; then io=(--io "${client#brisk-}"); client=brisk; fi
+  out=$(taskset -c 1 "${LOADGEN[@]}" --target "127.0.0.1:$port" --engine "$client" "${io[@]}" --duration "${SECONDS_PER_RUN}s" --warmup 2s \
+    --concurrency "$CONCURRENCY" --quiet "$@")
+  awk '/^RESULT/ { for (i = 1; i <= NF; i++) if ($i ~ /^client_cpu_us_per_hs=/) { sub(/.*=/, "", $i); us = $i } }
+       /^client CPU/ { for (i = 1; i <= NF; i++) if ($i ~ /%$/) util = $i }
+       END { printf "%s %s\n", (us == "" ? "nan" : us), (util == "" ? "-" : util) }' <<<"$out"
 }
 
 SCENARIOS=(tls12-ecdhe-rsa tls13-rsa tls13-ecdsa)
-declare -A RESULTS=()
+declare -A RESULTS=() UTIL=()
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for scenario in "${SCENARIOS[@]}"; do
   case $scenario in
@@ -58,19 +78,23 @@ for scenario in "${SCENARIOS[@]}"; do
   for r in $(seq 1 "$REPEATS"); do
     for client in "${CLIENT_LIST[@]}"; do
       if [[ $client == s_time ]]; then RESULTS[$scenario,s_time]+="$(s_time_us "$port" "${st_args[@]}") "
-      else RESULTS[$scenario,$client]+="$(engine_us "$port" "$client" "${lg_args[@]}") "; fi
+      else
+        read -r us util <<<"$(engine_us "$port" "$client" "${lg_args[@]}")"
+        RESULTS[$scenario,$client]+="$us "; UTIL[$scenario,$client]+="$util "
+      fi
     done
   done
 done
 
-echo "client CPU µs per full handshake vs openssl s_server (RSA-2048 or ECDSA P-256, x25519), median of $REPEATS × ${SECONDS_PER_RUN}s"
+SERVER_NAME=$([[ $SERVER == brisk ]] && echo "Brisk.Server" || echo "openssl s_server")
+echo "client CPU µs per full handshake vs $SERVER_NAME (RSA-2048 or ECDSA P-256, x25519), median of $REPEATS × ${SECONDS_PER_RUN}s, engines at concurrency $CONCURRENCY"
 echo "load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-16s %-10s %10s %10s   %s\n' scenario client "µs/hs" "÷ s_time" "runs"
+printf '%-16s %-12s %10s %10s   %-24s %s\n' scenario client "µs/hs" "÷ s_time" "runs" "client core busy"
 for scenario in "${SCENARIOS[@]}"; do
   base=$(tr ' ' '\n' <<<"${RESULTS[$scenario,s_time]:-}" | grep . | median)
   for client in "${CLIENT_LIST[@]}"; do
     runs=${RESULTS[$scenario,$client]}
     m=$(tr ' ' '\n' <<<"$runs" | grep . | median)
-    printf '%-16s %-10s %10s %10s   %s\n' "$scenario" "$client" "$m" "$(awk -v a="$m" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" "$runs"
+    printf '%-16s %-12s %10s %10s   %-24s %s\n' "$scenario" "$client" "$m" "$(awk -v a="$m" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" "$runs" "${UTIL[$scenario,$client]:-}"
   done
 done

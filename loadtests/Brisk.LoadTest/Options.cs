@@ -50,6 +50,9 @@ internal sealed class LoadOptions
     public bool Quiet { get; set; }
     /// <summary>openssl engine: SSL_CTX_set_read_ahead (fewer read syscalls per handshake).</summary>
     public bool ReadAhead { get; set; } = true;
+    /// <summary>brisk engine: its own epoll loop (default) or .NET's async Socket.</summary>
+    public Engines.IoMode Io { get; set; } = Engines.IoMode.Epoll;
+    private bool _ioGiven;
 
     /// <summary>Forces plain progress lines even on a terminal.</summary>
     public bool PlainProgress { get; set; }
@@ -92,6 +95,8 @@ internal sealed class LoadOptions
           --plain                plain progress lines even on a terminal
           --quiet                no progress output
           --read-ahead on|off    openssl engine: let OpenSSL read whole flights at once (default on)
+          --io epoll|socket      brisk engine: its own epoll loop per client core over non-blocking
+                                 sockets (default, the cheapest) or .NET's async Socket
         """;
 
     public static LoadOptions Parse(IReadOnlyList<string> args)
@@ -161,6 +166,15 @@ internal sealed class LoadOptions
                         var v => throw new OptionsException($"--read-ahead must be on or off, not '{v}'"),
                     };
                     break;
+                case "--io":
+                    o.Io = Next() switch
+                    {
+                        "epoll" => Engines.IoMode.Epoll,
+                        "socket" => Engines.IoMode.Socket,
+                        var v => throw new OptionsException($"--io must be epoll or socket, not '{v}'"),
+                    };
+                    o._ioGiven = true;
+                    break;
                 default: throw new OptionsException($"unknown option '{a}'");
             }
         }
@@ -176,6 +190,10 @@ internal sealed class LoadOptions
         if (o.Mode == RunMode.Bulk && o.Request != RequestKind.None)
             throw new OptionsException("--bulk and --request exclude each other");
         if (o.Sni is null && !IPAddress.TryParse(o.TargetHost, out _)) o.Sni = o.TargetHost;
+        if (o._ioGiven && o.Engine != EngineKind.Brisk)
+            throw new OptionsException("--io applies to the brisk engine only (openssl and sslstream use .NET sockets)");
+        if (o.Io == Engines.IoMode.Epoll && !OperatingSystem.IsLinux())
+            o.Io = Engines.IoMode.Socket; // epoll is Linux-only; the default falls back
         if (o.Engine == EngineKind.Brisk)
             _ = Engines.BriskEngine.CreateClientOptions(o); // unsupported flag combinations are usage errors up front
         return o;

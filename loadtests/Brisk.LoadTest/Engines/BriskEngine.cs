@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Brisk.Crypto.KeyExchange;
+using Brisk.LoadTest.Engines.Epoll;
 using Brisk.Tls;
 using Brisk.Tls.Client;
 using Brisk.Tls.Codec;
@@ -10,8 +11,9 @@ namespace Brisk.LoadTest.Engines;
 
 /// <summary>
 /// Client engine over Brisk's own protocol code (<see cref="TlsClientConnection"/>, sans-I/O) driven straight
-/// over an async socket: each flight is one send, each read takes whatever the server's flight put in the
-/// socket. The server certificate's key is decoded once per run (<see cref="ServerKeyCache"/>), which is where
+/// over a socket (<c>--io epoll</c>, the default: <see cref="EpollSocket"/> on one epoll loop per client core;
+/// <c>--io socket</c>: .NET's async <see cref="Socket"/>): each flight is one send, each read takes whatever the
+/// server's flight put in the socket. The server certificate's key is decoded once per run (<see cref="ServerKeyCache"/>), which is where
 /// OpenSSL's client spends about a third of its handshake. The server's signature and Finished are checked;
 /// the certificate chain is not (so <c>--verify</c> and client certificates are refused with this engine).
 /// </summary>
@@ -21,6 +23,9 @@ internal sealed class BriskEngine : IConnectionEngine
     private readonly IPEndPoint _endpoint;
     private readonly TlsClientOptions _clientOptions;
     private volatile TlsClientSession? _session;
+    private readonly EpollLoop[]? _loops;
+    private readonly byte[] _socketAddress;
+    private int _nextLoop;
 
     public string Name => "brisk";
 
@@ -29,7 +34,24 @@ internal sealed class BriskEngine : IConnectionEngine
         _options = options;
         _endpoint = endpoint;
         _clientOptions = CreateClientOptions(options);
+        _socketAddress = EpollSocket.SocketAddress(endpoint);
+        if (options.Io == IoMode.Epoll)
+        {
+            // One loop per core this process may run on (Environment.ProcessorCount follows sched_getaffinity, i.e.
+            // taskset): with the load generator pinned to one core, one thread does all the work.
+            int loops = Math.Max(1, Math.Min(Environment.ProcessorCount, options.Concurrency));
+            _loops = new EpollLoop[loops];
+            for (int i = 0; i < loops; i++) _loops[i] = new EpollLoop($"brisk epoll {i}");
+        }
     }
+
+    /// <summary>
+    /// Whether the client's last handshake flight (TLS 1.3, resumed TLS 1.2: its Finished) may wait for the next
+    /// write — the request, or the close_notify when the connection ends right after the handshake — and leave in the
+    /// same segment, as browsers do with their first request. Not in idle mode: the connections are held without
+    /// writing, and the server must see its handshake complete.
+    /// </summary>
+    private bool DeferLastFlight => _options.Mode != RunMode.Idle;
 
     /// <summary>The load generator's flags as client options; unsupported combinations are usage errors.</summary>
     internal static TlsClientOptions CreateClientOptions(LoadOptions o)
@@ -86,14 +108,14 @@ internal sealed class BriskEngine : IConnectionEngine
 
     public async ValueTask<IClientConnection> ConnectAsync(bool tryResume, CancellationToken cancellationToken)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        IStreamTransport transport = _loops is { } loops
+            ? EpollSocket.Connect(loops[(int)((uint)Interlocked.Increment(ref _nextLoop) % (uint)loops.Length)], _socketAddress)
+            : await SocketTransport.ConnectAsync(_endpoint, cancellationToken).ConfigureAwait(false);
         BriskConnection? connection = null;
         try
         {
-            try { await socket.ConnectAsync(_endpoint, cancellationToken).ConfigureAwait(false); }
-            catch (SocketException e) { throw new ConnectionFailedException(OpenSslEngine.SocketErrorKind(e)); }
-            connection = new BriskConnection(this, socket, new TlsClientConnection(_clientOptions, tryResume ? _session : null));
-            await connection.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+            connection = new BriskConnection(this, transport, new TlsClientConnection(_clientOptions, tryResume ? _session : null));
+            await connection.HandshakeAsync(DeferLastFlight, cancellationToken).ConfigureAwait(false);
             // TLS 1.2 tickets arrive inside the handshake; TLS 1.3 ones after it (CaptureSessionAsync).
             if (_options.Resume != ResumeMode.None && !connection.Resumed)
                 OfferSession(connection.Tls);
@@ -102,7 +124,7 @@ internal sealed class BriskEngine : IConnectionEngine
         catch
         {
             if (connection is not null) connection.Dispose();
-            else socket.Dispose();
+            else transport.Dispose();
             throw;
         }
     }
@@ -114,7 +136,11 @@ internal sealed class BriskEngine : IConnectionEngine
         return true;
     }
 
-    public void Dispose() { }
+    public void Dispose()
+    {
+        if (_loops is null) return;
+        foreach (var loop in _loops) loop.Dispose();
+    }
 }
 
 internal sealed class BriskConnection : IClientConnection
@@ -123,7 +149,7 @@ internal sealed class BriskConnection : IClientConnection
     private const int ReceiveBufferSize = 40 * 1024;
 
     private readonly BriskEngine _engine;
-    private readonly Socket _socket;
+    private readonly IStreamTransport _transport;
     private readonly ArrayBufferWriter<byte> _output = new(2048);
     private readonly ArrayBufferWriter<byte> _plaintext = new(1024);
     private byte[]? _receive = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize); // null while idle (see ReleaseIdleBuffer)
@@ -131,10 +157,10 @@ internal sealed class BriskConnection : IClientConnection
     private bool _eof;
     private int _disposed;
 
-    public BriskConnection(BriskEngine engine, Socket socket, TlsClientConnection tls)
+    public BriskConnection(BriskEngine engine, IStreamTransport transport, TlsClientConnection tls)
     {
         _engine = engine;
-        _socket = socket;
+        _transport = transport;
         Tls = tls;
     }
 
@@ -142,7 +168,11 @@ internal sealed class BriskConnection : IClientConnection
 
     public bool Resumed => Tls.Resumed;
 
-    public async ValueTask HandshakeAsync(CancellationToken ct)
+    /// <param name="deferLastFlight">
+    /// Keep the client's last flight (TLS 1.3 and resumed TLS 1.2: its Finished) in the output buffer: it leaves
+    /// with the next write (request or close_notify) or before the next read, one send instead of two.
+    /// </param>
+    public async ValueTask HandshakeAsync(bool deferLastFlight, CancellationToken ct)
     {
         Tls.Start(_output);
         await SendOutputAsync(ct).ConfigureAwait(false);
@@ -150,7 +180,9 @@ internal sealed class BriskConnection : IClientConnection
         {
             if (!await ReceiveAsync(ct).ConfigureAwait(false))
                 throw new ConnectionFailedException(ConnectionError.Reset("eof"));
-            await ProcessAsync(ct).ConfigureAwait(false);
+            ProcessReceived(); // a refused flight throws (the client's alert already sent)
+            if (!Tls.IsHandshakeComplete || !deferLastFlight)
+                await SendOutputAsync(ct).ConfigureAwait(false);
         }
         ReleaseIdleBuffer();
     }
@@ -171,6 +203,17 @@ internal sealed class BriskConnection : IClientConnection
     /// <summary>Feeds the received bytes to the TLS connection and sends whatever it answered.</summary>
     private async ValueTask ProcessAsync(CancellationToken ct)
     {
+        ProcessReceived();
+        await SendOutputAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Feeds the received bytes to the TLS connection; its answer stays in <see cref="_output"/>. When the client
+    /// refuses the server's flight, its alert is sent at once (best effort, non-blocking) and the failure is counted
+    /// by alert name.
+    /// </summary>
+    private void ProcessReceived()
+    {
         try
         {
             int consumed = Tls.Process(_receive.AsSpan(_receiveStart, _receiveEnd - _receiveStart), _output, _plaintext);
@@ -182,13 +225,12 @@ internal sealed class BriskConnection : IClientConnection
         }
         catch (TlsProtocolException e)
         {
-            // The client refused the server's flight: tell the server (best effort), count it by alert name.
-            await TrySendOutputAsync(ct).ConfigureAwait(false);
+            if (_output.WrittenCount > 0) _transport.TrySend(_output.WrittenSpan);
+            _output.ResetWrittenCount();
             throw new ConnectionFailedException(ConnectionError.Other("client_sent_" + TlsAlerts.Name((int)e.Alert)), e.Message);
         }
         if (_receiveStart == _receiveEnd)
             _receiveStart = _receiveEnd = 0;
-        await SendOutputAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>Reads more bytes from the socket; false at end of stream.</summary>
@@ -204,9 +246,9 @@ internal sealed class BriskConnection : IClientConnection
         }
         if (_receiveEnd == _receive.Length)
             throw new ConnectionFailedException(ConnectionError.Other("record_larger_than_receive_buffer"));
-        int n;
-        try { n = await _socket.ReceiveAsync(_receive.AsMemory(_receiveEnd), SocketFlags.None, ct).ConfigureAwait(false); }
-        catch (SocketException e) { throw new ConnectionFailedException(OpenSslEngine.SocketErrorKind(e)); }
+        // A flight kept back by HandshakeAsync goes out before waiting for the server.
+        if (_output.WrittenCount > 0) await SendOutputAsync(ct).ConfigureAwait(false);
+        int n = await _transport.ReceiveAsync(_receive.AsMemory(_receiveEnd), ct).ConfigureAwait(false);
         if (n == 0)
         {
             _eof = true;
@@ -219,23 +261,8 @@ internal sealed class BriskConnection : IClientConnection
     private async ValueTask SendOutputAsync(CancellationToken ct)
     {
         if (_output.WrittenCount == 0) return;
-        try
-        {
-            var data = _output.WrittenMemory;
-            while (!data.IsEmpty)
-            {
-                int sent = await _socket.SendAsync(data, SocketFlags.None, ct).ConfigureAwait(false);
-                data = data[sent..];
-            }
-        }
-        catch (SocketException e) { throw new ConnectionFailedException(OpenSslEngine.SocketErrorKind(e)); }
+        try { await _transport.SendAsync(_output.WrittenMemory, ct).ConfigureAwait(false); }
         finally { _output.ResetWrittenCount(); }
-    }
-
-    private async ValueTask TrySendOutputAsync(CancellationToken ct)
-    {
-        try { await SendOutputAsync(ct).ConfigureAwait(false); }
-        catch (ConnectionFailedException) { }
     }
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
@@ -310,16 +337,17 @@ internal sealed class BriskConnection : IClientConnection
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
-            // One close_notify (RFC 8446 §6.1), without waiting for the server's.
+            // One close_notify (RFC 8446 §6.1), without waiting for the server's; after a Finished still kept back
+            // by HandshakeAsync, in the same send.
             if (Tls.IsHandshakeComplete)
             {
-                _output.ResetWrittenCount();
                 Tls.WriteCloseNotify(_output);
-                _socket.Send(_output.WrittenSpan, SocketFlags.None);
+                _transport.TrySend(_output.WrittenSpan);
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException) { }
-        _socket.Dispose();
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException) { }
+        _output.ResetWrittenCount();
+        _transport.Dispose();
         Tls.Dispose();
         var buffer = Interlocked.Exchange(ref _receive, null);
         if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
