@@ -33,6 +33,7 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
     private RecordProtection? _readProtection;
     private ServerHandshake? _handshake;
     private Pipe? _applicationInput;
+    private readonly PipeOptions _applicationPipeOptions;
     private Pipe? _applicationOutput;
     private int _warningAlerts;
     private bool _closeNotifyReceived;
@@ -52,9 +53,19 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
     /// <summary>KeyUpdates accepted in a row without application data in between (a peer may not use them to burn our CPU).</summary>
     private const int MaxKeyUpdatesWithoutData = 32;
 
-    public TlsServerConnection(TlsServerOptions options, IDuplexPipe transport, ILogger? logger = null, string? connectionId = null)
+    /// <param name="applicationScheduler">
+    /// Where continuations of the plaintext pipes (<see cref="Application"/>) run; null: the thread pool. A host that
+    /// drives the transport inline (continuations on the thread that completed the socket operation) passes
+    /// <see cref="PipeScheduler.Inline"/> so the application runs on that thread too, without a thread-pool hop.
+    /// </param>
+    public TlsServerConnection(TlsServerOptions options, IDuplexPipe transport, ILogger? logger = null, string? connectionId = null,
+        PipeScheduler? applicationScheduler = null)
     {
         _options = options;
+        _applicationPipeOptions = applicationScheduler is null ? ApplicationPipeOptions : new PipeOptions(
+            readerScheduler: applicationScheduler, writerScheduler: applicationScheduler,
+            pauseWriterThreshold: ApplicationPipeOptions.PauseWriterThreshold, resumeWriterThreshold: ApplicationPipeOptions.ResumeWriterThreshold,
+            useSynchronizationContext: false);
         _transport = transport;
         _logger = logger ?? NullLogger.Instance;
         ConnectionId = connectionId ?? "";
@@ -121,8 +132,8 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
             }
             _handshake.Dispose();
             _handshake = null;
-            _applicationInput = new Pipe(ApplicationPipeOptions);
-            _applicationOutput = new Pipe(ApplicationPipeOptions);
+            _applicationInput = new Pipe(_applicationPipeOptions);
+            _applicationOutput = new Pipe(_applicationPipeOptions);
             _application = new DuplexPipe(_applicationInput.Reader, _applicationOutput.Writer);
             return true;
         }
