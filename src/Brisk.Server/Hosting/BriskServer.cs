@@ -110,6 +110,9 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
                 if (endpoint.AddressFamily == AddressFamily.InterNetworkV6 && endpoint.Address.Equals(IPAddress.IPv6Any))
                     socket.DualMode = true;
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                // Linux copies TCP_NODELAY from the listening socket to every accepted one: one setsockopt here
+                // instead of one per connection (the accept loop sets it per connection elsewhere).
+                socket.NoDelay = true;
                 socket.Bind(endpoint);
                 socket.Listen(_configuration.Backlog);
             }
@@ -155,7 +158,8 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             }
             if (!TryAdmitConnection(socket))
                 continue;
-            socket.NoDelay = true;
+            if (!OperatingSystem.IsLinux())
+                socket.NoDelay = true;
             long id = Interlocked.Increment(ref _nextConnectionId);
             var connection = new SocketConnection(socket, _inputOptions, _outputOptions, _metrics);
             var active = new ActiveConnection(connection);

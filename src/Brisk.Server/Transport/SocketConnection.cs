@@ -11,7 +11,8 @@ namespace Brisk.Server.Transport;
 /// from the socket into <see cref="Transport"/>.Input and from <see cref="Transport"/>.Output to the socket.
 ///
 /// Buffer ownership: the receive loop rents from the input pipe's pool only after a zero-byte receive says
-/// data is ready, so an idle connection holds no pooled buffer (as Kestrel's SocketConnection does).
+/// data is ready, so an idle connection holds no pooled buffer (as Kestrel's SocketConnection does). The one
+/// exception is the connection's first read, which waits with a 4 KiB buffer (in TLS the client speaks first).
 /// The send loop returns memory to the output pipe as soon as the socket accepted it.
 /// </summary>
 internal sealed class SocketConnection : IAsyncDisposable
@@ -19,6 +20,9 @@ internal sealed class SocketConnection : IAsyncDisposable
     // Large enough that a full 16 KiB record (plus the next header) usually lands in one segment, so the record
     // layer opens it where it lies instead of copying a record that straddles segments; and fewer syscalls.
     private const int MinimumReceiveBufferSize = 32 * 1024;
+
+    // The first read (a ClientHello, or a PROXY header then the ClientHello) is a few hundred bytes to a few KiB.
+    private const int FirstReceiveBufferSize = 4 * 1024;
 
     private readonly Socket _socket;
     private readonly Pipe _input;
@@ -111,13 +115,18 @@ internal sealed class SocketConnection : IAsyncDisposable
     {
         var writer = _input.Writer;
         Exception? error = null;
+        bool first = true;
         try
         {
             while (true)
             {
-                // Wait for readability without holding a buffer.
-                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _closed.Token).ConfigureAwait(false);
-                var memory = writer.GetMemory(MinimumReceiveBufferSize);
+                // The client speaks first and its first flight is usually there by now: read it straight away into
+                // a small buffer, one syscall instead of a zero-byte receive and then the read. Afterwards wait for
+                // readability without holding a buffer, so an idle connection holds none.
+                if (!first)
+                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _closed.Token).ConfigureAwait(false);
+                var memory = writer.GetMemory(first ? FirstReceiveBufferSize : MinimumReceiveBufferSize);
+                first = false;
                 int received = await _socket.ReceiveAsync(memory, SocketFlags.None, _closed.Token).ConfigureAwait(false);
                 if (received == 0)
                 {
