@@ -165,11 +165,11 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             var active = new ActiveConnection(connection);
             _connections[id] = active;
             connection.Start();
-            // Inline: the connection starts on this thread and runs until its first wait (the ClientHello read),
-            // a few microseconds, then this loop accepts the next one. Otherwise a thread-pool item per connection.
-            active.Task = _configuration.InlineCompletions
-                ? HandleConnectionAsync(id, active, listenerConfiguration)
-                : Task.Run(() => HandleConnectionAsync(id, active, listenerConfiguration));
+            // A thread-pool item per connection, also with inline completions. Started inline, a connection whose bytes
+            // are always already there (inline pipes complete every await synchronously) runs its whole life inside this
+            // loop: no accept meanwhile, and a stop waiting for the loop found the connection already gone instead of
+            // draining it (ServiceLifeTests caught it). After this one hop its socket events run inline.
+            active.Task = Task.Run(() => HandleConnectionAsync(id, active, listenerConfiguration));
         }
     }
 
