@@ -52,6 +52,15 @@ public sealed class InlineCompletionsTests
     }
 
     [Fact]
+    public async Task Bad_flag_value_gives_one_line_and_exit_2()
+    {
+        var result = await ExternalTool.RunAsync("dotnet", [ServerDll, "--inline-completions", "sometimes"], timeout: TimeSpan.FromSeconds(30));
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("InlineCompletions: 'sometimes' is not on or off", line);
+    }
+
+    [Fact]
     public void Reload_keeps_the_running_mode_and_says_so()
     {
         var running = ServerConfiguration.Build(new BriskServerOptions { InlineCompletions = "on" });
