@@ -1,4 +1,5 @@
 using Brisk.Server.Hosting;
+using Brisk.Server.Transport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -53,6 +54,9 @@ public static class Program
             Console.Error.WriteLine($"brisk: {ex.Message}");
             return 2;
         }
+
+        // Before the first socket exists: the runtime reads this once, when its socket event threads start.
+        InlineCompletionsSwitch.Apply(configuration.InlineCompletions);
 
         // Log format, systemd, metrics endpoint (docs/OPERATIONS.md).
         Observability.Configure(builder, configuration);

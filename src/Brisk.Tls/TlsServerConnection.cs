@@ -33,6 +33,7 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
     private RecordProtection? _readProtection;
     private ServerHandshake? _handshake;
     private Pipe? _applicationInput;
+    private readonly PipeOptions _applicationPipeOptions;
     private Pipe? _applicationOutput;
     private int _warningAlerts;
     private bool _closeNotifyReceived;
@@ -52,9 +53,19 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
     /// <summary>KeyUpdates accepted in a row without application data in between (a peer may not use them to burn our CPU).</summary>
     private const int MaxKeyUpdatesWithoutData = 32;
 
-    public TlsServerConnection(TlsServerOptions options, IDuplexPipe transport, ILogger? logger = null, string? connectionId = null)
+    /// <param name="applicationScheduler">
+    /// Where continuations of the plaintext pipes (<see cref="Application"/>) run; null: the thread pool. A host that
+    /// drives the transport inline (continuations on the thread that completed the socket operation) passes
+    /// <see cref="PipeScheduler.Inline"/> so the application runs on that thread too, without a thread-pool hop.
+    /// </param>
+    public TlsServerConnection(TlsServerOptions options, IDuplexPipe transport, ILogger? logger = null, string? connectionId = null,
+        PipeScheduler? applicationScheduler = null)
     {
         _options = options;
+        _applicationPipeOptions = applicationScheduler is null ? ApplicationPipeOptions : new PipeOptions(
+            readerScheduler: applicationScheduler, writerScheduler: applicationScheduler,
+            pauseWriterThreshold: ApplicationPipeOptions.PauseWriterThreshold, resumeWriterThreshold: ApplicationPipeOptions.ResumeWriterThreshold,
+            useSynchronizationContext: false);
         _transport = transport;
         _logger = logger ?? NullLogger.Instance;
         ConnectionId = connectionId ?? "";
@@ -121,8 +132,8 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
             }
             _handshake.Dispose();
             _handshake = null;
-            _applicationInput = new Pipe(ApplicationPipeOptions);
-            _applicationOutput = new Pipe(ApplicationPipeOptions);
+            _applicationInput = new Pipe(_applicationPipeOptions);
+            _applicationOutput = new Pipe(_applicationPipeOptions);
             _application = new DuplexPipe(_applicationInput.Reader, _applicationOutput.Writer);
             return true;
         }
@@ -234,7 +245,8 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
                     _handshake!.HandleChangeCipherSpec();
                     break;
                 case ContentType.Alert:
-                    HandleAlert(content);
+                    if (HandleAlert(content))
+                        throw new PeerAlertException(AlertDescription.CloseNotify, "peer sent close_notify");
                     break;
                 default:
                     throw new TlsProtocolException(AlertDescription.UnexpectedMessage, $"{type} record during the handshake");
@@ -266,8 +278,12 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
         ? new TlsProtocolException(AlertDescription.UnexpectedMessage, "TLS 1.3 record with no content type")
         : new TlsProtocolException(AlertDescription.BadRecordMac, "record authentication failed");
 
-    /// <summary>Handles an alert record; throws <see cref="PeerAlertException"/> when it ends the connection.</summary>
-    private void HandleAlert(in ReadOnlySequence<byte> content)
+    /// <summary>
+    /// Handles an alert record. Returns true for close_notify (the caller ends reading: the usual end of a connection,
+    /// so it is not an exception, whose throw and catch cost more CPU than a resumed handshake's crypto); throws
+    /// <see cref="PeerAlertException"/> for an alert that ends the connection with an error; false for a tolerated warning.
+    /// </summary>
+    private bool HandleAlert(in ReadOnlySequence<byte> content)
     {
         // RFC 5246 §7.2: an alert is exactly two bytes (level, description).
         if (content.Length != 2)
@@ -280,7 +296,7 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
         if (description == AlertDescription.CloseNotify)
         {
             _closeNotifyReceived = true;
-            throw new PeerAlertException(description, "peer sent close_notify");
+            return true;
         }
         // RFC 8446 §6: in TLS 1.3 every error alert is fatal whatever its level. TLS 1.2 warnings are
         // tolerated, but only a few, so they cannot be used to keep a connection busy for free.
@@ -288,7 +304,7 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
         {
             if (++_warningAlerts > 4)
                 throw new TlsProtocolException(AlertDescription.UnexpectedMessage, "too many warning alerts");
-            return;
+            return false;
         }
         TerminatingAlert ??= description;
         throw new PeerAlertException(description, $"peer sent alert {description} ({level})");
@@ -351,12 +367,14 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
                 var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
                 var buffer = result.Buffer;
                 bool produced = false;
+                bool closeNotify = false;
                 try
                 {
-                    while (RecordFraming.TryReadRecord(buffer, MaxIncomingPayload, out var header, out var payload))
+                    while (!closeNotify && RecordFraming.TryReadRecord(buffer, MaxIncomingPayload, out var header, out var payload))
                     {
                         produced |= await ProcessApplicationRecordAsync(header, payload, application, cancellationToken).ConfigureAwait(false);
                         buffer = buffer.Slice(payload.End);
+                        closeNotify = _closeNotifyReceived;
                     }
                 }
                 finally
@@ -369,6 +387,8 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
                     if (flush.IsCompleted)
                         break; // the application stopped reading
                 }
+                if (closeNotify)
+                    break; // RFC 8446 §6.1, RFC 5246 §7.2.1: the peer sends nothing more; the application sees end of input
                 if (result.IsCompleted)
                     break; // EOF without close_notify: a truncation the application sees as end of input
             }
@@ -423,7 +443,7 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
                     _keyUpdatesWithoutData = 0;
                     return length > 0;
                 case ContentType.Alert:
-                    HandleAlert(new ReadOnlySequence<byte>(destination[..length].ToArray()));
+                    HandleAlert(new ReadOnlySequence<byte>(destination[..length].ToArray())); // true (close_notify): the caller stops
                     return false;
                 case ContentType.Handshake:
                     // Post-handshake messages go through the reassembler: they may span or share records.

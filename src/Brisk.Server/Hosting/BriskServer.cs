@@ -31,8 +31,12 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
     private long _nextConnectionId;
 
     // Backpressure: a peer that does not read pauses our writes at 64 KiB; unread input pauses the socket reads.
-    private static readonly PipeOptions InputOptions = new(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false);
-    private static readonly PipeOptions OutputOptions = new(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false);
+    // Inline (--inline-completions): the reader's continuation runs in the writer's flush and the writer's in the
+    // reader's AdvanceTo, so a socket read, the TLS step it feeds and the send it produces stay on one thread.
+    private readonly PipeOptions _inputOptions;
+    private readonly PipeOptions _outputOptions;
+    // For the plaintext (application) pipes of each TlsServerConnection; null: the thread pool.
+    private readonly PipeScheduler? _applicationScheduler;
 
     /// <param name="live">The reloadable configuration; when null, <paramref name="configuration"/> is used for the server's life.</param>
     /// <param name="loggerFactory">For components built with the configuration before logging existed (the directory check).</param>
@@ -41,6 +45,12 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         _live = live ?? new LiveConfiguration(configuration);
         _configuration = _live.Current;
         _logger = logger;
+        var scheduler = _configuration.InlineCompletions ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
+        _inputOptions = new(readerScheduler: scheduler, writerScheduler: scheduler,
+            pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false);
+        _outputOptions = new(readerScheduler: scheduler, writerScheduler: scheduler,
+            pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false);
+        _applicationScheduler = _configuration.InlineCompletions ? PipeScheduler.Inline : null;
         if (loggerFactory is not null)
         {
             AttachDirectoryLogger(_configuration, loggerFactory);
@@ -63,6 +73,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             LogCertificate(_logger, certificate.KeyType.ToString(), certificate.Leaf.Subject, certificate.Sha256Fingerprint);
         LogCertificateStore(_logger, store.All.Count, store.NameCount, store.Default.Count, store.UnknownNames.ToString());
         LogRecordCrypto(_logger, _configuration.RecordCryptoDescription);
+        LogInlineCompletions(_logger, _configuration.InlineCompletions ? "on" : "off", InlineCompletionsSwitch.Description, Environment.ProcessorCount);
         if (_configuration.Tls.ClientCertificatePolicy is LdapClientCertificatePolicy directory)
         {
             var d = directory.Options;
@@ -99,6 +110,9 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
                 if (endpoint.AddressFamily == AddressFamily.InterNetworkV6 && endpoint.Address.Equals(IPAddress.IPv6Any))
                     socket.DualMode = true;
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                // Linux copies TCP_NODELAY from the listening socket to every accepted one: one setsockopt here
+                // instead of one per connection (the accept loop sets it per connection elsewhere).
+                socket.NoDelay = true;
                 socket.Bind(endpoint);
                 socket.Listen(_configuration.Backlog);
             }
@@ -144,12 +158,17 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             }
             if (!TryAdmitConnection(socket))
                 continue;
-            socket.NoDelay = true;
+            if (!OperatingSystem.IsLinux())
+                socket.NoDelay = true;
             long id = Interlocked.Increment(ref _nextConnectionId);
-            var connection = new SocketConnection(socket, InputOptions, OutputOptions, _metrics);
+            var connection = new SocketConnection(socket, _inputOptions, _outputOptions, _metrics);
             var active = new ActiveConnection(connection);
             _connections[id] = active;
             connection.Start();
+            // A thread-pool item per connection, also with inline completions. Started inline, a connection whose bytes
+            // are always already there (inline pipes complete every await synchronously) runs its whole life inside this
+            // loop: no accept meanwhile, and a stop waiting for the loop found the connection already gone instead of
+            // draining it (ServiceLifeTests caught it). After this one hop its socket events run inline.
             active.Task = Task.Run(() => HandleConnectionAsync(id, active, listenerConfiguration));
         }
     }
@@ -170,7 +189,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
                     return;
                 connectionId = $"conn-{id} {active.ClientAddress}";
             }
-            await using var tls = new TlsServerConnection(configuration.Tls, transport.Transport, _logger, connectionId);
+            await using var tls = new TlsServerConnection(configuration.Tls, transport.Transport, _logger, connectionId, _applicationScheduler);
             active.Tls = tls;
             bool established;
             // Limits (BriskServer.Operations.cs) run here, after any PROXY header: they see the real client address.
@@ -307,6 +326,9 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 326, Level = LogLevel.Information, Message = "client directory check: {Server} base={Base} filter={Filter} bind={Bind} cache-ttl={CacheTtl}s on-unreachable={OnUnreachable}")]
     private static partial void LogClientDirectory(ILogger logger, string server, string @base, string filter, string bind, double cacheTtl, string onUnreachable);
+
+    [LoggerMessage(EventId = 440, Level = LogLevel.Information, Message = "inline completions: {Mode} (socket completions: {Sockets}; {Cpus} CPUs)")]
+    private static partial void LogInlineCompletions(ILogger logger, string mode, string sockets, int cpus);
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "draining {Count} connections for up to {Seconds}s")]
     private static partial void LogDraining(ILogger logger, int count, double seconds);

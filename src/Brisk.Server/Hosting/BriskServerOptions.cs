@@ -73,6 +73,13 @@ public sealed class BriskServerOptions
     /// </summary>
     public int RsaBatchMinimum { get; set; } = -1;
 
+    /// <summary>
+    /// auto | on | off. On: socket completions, the connection's pipes and the handshake run on the thread that
+    /// completed the socket operation (no thread-pool hop per read or write). Auto: on when the process may use
+    /// at most 2 CPUs and no RSA batch wait is set. Fixed at start (a reload keeps the running mode).
+    /// </summary>
+    public string InlineCompletions { get; set; } = "auto";
+
     /// <summary>Session tickets (TLS 1.2 RFC 5077, TLS 1.3 NewSessionTicket): on | off.</summary>
     public string Tickets { get; set; } = "on";
 

@@ -22,6 +22,7 @@ public static class CommandLine
         ["--rsa-engine"] = "RsaEngine",
         ["--rsa-batch-wait"] = "RsaBatchWait",
         ["--backlog"] = "Backlog",
+        ["--inline-completions"] = "InlineCompletions",
         ["--tickets"] = "Tickets",
         ["--ticket-key-file"] = "TicketKeyFile",
         ["--session-cache-size"] = "SessionCacheSize",
@@ -93,6 +94,9 @@ public static class CommandLine
           --record-crypto NAME        managed (default: Brisk's intrinsics kernels) | system
           --rsa-engine NAME           auto (default) | system | multibuffer | native | fiat
           --rsa-batch-wait SPAN       longest wait to fill RSA batch lanes (default 0)
+          --inline-completions MODE   auto (default: on with at most 2 CPUs and no RSA batch wait) | on | off:
+                                      run socket completions and the handshake on the socket event
+                                      thread, without thread-pool hops (fixed at start)
           --tickets on|off            session tickets, TLS 1.2 and 1.3 (default on)
           --ticket-key-file FILE      shared ticket keys, one hex/base64 key per line, newest
                                       first (default: in-memory keys rotated hourly)

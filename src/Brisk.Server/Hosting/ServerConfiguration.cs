@@ -57,6 +57,17 @@ public sealed class ServerConfiguration
     /// <summary>The options that chose <see cref="RsaEngine"/>, to tell a reload that asks for another engine.</summary>
     internal string RsaEngineSettings { get; init; } = "";
 
+    /// <summary>
+    /// Whether connections run inline (<c>--inline-completions</c>): socket completions on the socket event thread
+    /// (the runtime's DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS, set by Program at start) and the transport and
+    /// application pipes with <see cref="System.IO.Pipelines.PipeScheduler.Inline"/>, so a read, the handshake step
+    /// it feeds and the send it produces run on one thread. Fixed at start; a reload keeps the running mode.
+    /// </summary>
+    public bool InlineCompletions { get; init; }
+
+    /// <summary>The InlineCompletions option as given (auto, on, off), to tell a reload that asks for another mode.</summary>
+    internal string InlineCompletionsSetting { get; init; } = "off";
+
     /// <summary>Files and directories whose change triggers a reload (certificates, keys, CA, ticket keys, --cert-dir).</summary>
     public IReadOnlyList<string> WatchedPaths { get => _watchedPaths; init => _watchedPaths = value; }
 
@@ -115,6 +126,19 @@ public sealed class ServerConfiguration
         else
         {
             rsaEngine = CreateRsaEngine(options);
+        }
+
+        string inlineSetting = (options.InlineCompletions ?? "").Trim().ToLowerInvariant();
+        bool inlineCompletions = inlineSetting switch
+        {
+            "auto" or "" => ResolveInlineCompletionsAuto(options),
+            _ => ParseOnOff("InlineCompletions", inlineSetting),
+        };
+        if (previous is not null)
+        {
+            if (previous.InlineCompletionsSetting != inlineSetting && previous.InlineCompletions != inlineCompletions)
+                warnings.Add($"InlineCompletions changed ({previous.InlineCompletionsSetting} -> {inlineSetting}); the running mode is kept until a restart");
+            inlineCompletions = previous.InlineCompletions;
         }
 
         IAeadProvider recordCrypto = options.RecordCrypto.ToLowerInvariant() switch
@@ -261,6 +285,8 @@ public sealed class ServerConfiguration
             UsesDevelopmentCertificates = development,
             RsaEngine = rsaEngine,
             RsaEngineSettings = rsaEngineSettings,
+            InlineCompletions = inlineCompletions,
+            InlineCompletionsSetting = previous?.InlineCompletionsSetting ?? inlineSetting,
             WatchedPaths = watched.Select(Path.GetFullPath).Distinct().ToList(),
             WatchFiles = watchFiles,
             ReloadWarnings = warnings,
@@ -455,6 +481,19 @@ public sealed class ServerConfiguration
             "off" or "false" or "no" => false,
             var other => throw new ConfigurationException($"{key}: '{other}' is not on or off"),
         };
+    }
+
+    /// <summary>
+    /// InlineCompletions=auto: inline when the process may use at most 2 CPUs (<see cref="Environment.ProcessorCount"/>
+    /// follows the affinity mask and cgroup limits, so <c>taskset -c 0</c> gives 1). With so few cores a thread-pool hop
+    /// per socket event costs context switches that take the core from the handshakes (docs/performance-handshake.md).
+    /// Not with an RSA batch wait: a runner waiting to fill its lanes would spin on the socket event thread, where no
+    /// other request can arrive meanwhile.
+    /// </summary>
+    private static bool ResolveInlineCompletionsAuto(BriskServerOptions options)
+    {
+        bool batchWait = options.RsaBatchWait is { Length: > 0 } wait && ParseDuration("RsaBatchWait", wait, allowZero: true) > TimeSpan.Zero;
+        return Environment.ProcessorCount <= 2 && !batchWait;
     }
 
     /// <summary>

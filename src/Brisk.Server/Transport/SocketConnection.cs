@@ -11,7 +11,8 @@ namespace Brisk.Server.Transport;
 /// from the socket into <see cref="Transport"/>.Input and from <see cref="Transport"/>.Output to the socket.
 ///
 /// Buffer ownership: the receive loop rents from the input pipe's pool only after a zero-byte receive says
-/// data is ready, so an idle connection holds no pooled buffer (as Kestrel's SocketConnection does).
+/// data is ready, so an idle connection holds no pooled buffer (as Kestrel's SocketConnection does). The one
+/// exception is the connection's first read, which waits with a 4 KiB buffer (in TLS the client speaks first).
 /// The send loop returns memory to the output pipe as soon as the socket accepted it.
 /// </summary>
 internal sealed class SocketConnection : IAsyncDisposable
@@ -20,10 +21,17 @@ internal sealed class SocketConnection : IAsyncDisposable
     // layer opens it where it lies instead of copying a record that straddles segments; and fewer syscalls.
     private const int MinimumReceiveBufferSize = 32 * 1024;
 
+    // The first read (a ClientHello, or a PROXY header then the ClientHello) is a few hundred bytes to a few KiB.
+    private const int FirstReceiveBufferSize = 4 * 1024;
+
     private readonly Socket _socket;
     private readonly Pipe _input;
     private readonly Pipe _output;
-    private readonly CancellationTokenSource _closed = new();
+    // Error-as-value operations (no exception per ordinary close); one each, owned by its loop.
+    private readonly SocketOperation _receive = new();
+    private readonly SocketOperation _send = new();
+    // Set just before this side closes the socket: the receive loop then posts no further read (which would throw).
+    private volatile bool _socketClosed;
     private Task? _receiveTask;
     private Task? _sendTask;
     private int _disposed;
@@ -76,7 +84,8 @@ internal sealed class SocketConnection : IAsyncDisposable
     public void Abort(string reason)
     {
         SetCloseReason(reason);
-        try { _closed.Cancel(); } catch (ObjectDisposedException) { }
+        // Closing completes a pending receive or send with OperationAborted: that ends both loops.
+        _socketClosed = true;
         try { _socket.Shutdown(SocketShutdown.Both); } catch { /* already gone */ }
         _socket.Close(0);
     }
@@ -88,9 +97,9 @@ internal sealed class SocketConnection : IAsyncDisposable
     public void Reset(string reason)
     {
         SetCloseReason(reason);
+        _socketClosed = true;
         try { _socket.LingerState = new LingerOption(true, 0); } catch (Exception ex) when (ex is SocketException or ObjectDisposedException) { }
         _socket.Close(0);
-        try { _closed.Cancel(); } catch (ObjectDisposedException) { }
     }
 
     /// <summary>
@@ -101,7 +110,7 @@ internal sealed class SocketConnection : IAsyncDisposable
     private void CloseGracefully()
     {
         SetCloseReason("closed");
-        try { _closed.Cancel(); } catch (ObjectDisposedException) { }
+        _socketClosed = true;
         _socket.Close();
     }
 
@@ -111,14 +120,38 @@ internal sealed class SocketConnection : IAsyncDisposable
     {
         var writer = _input.Writer;
         Exception? error = null;
+        bool first = true;
         try
         {
             while (true)
             {
-                // Wait for readability without holding a buffer.
-                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _closed.Token).ConfigureAwait(false);
-                var memory = writer.GetMemory(MinimumReceiveBufferSize);
-                int received = await _socket.ReceiveAsync(memory, SocketFlags.None, _closed.Token).ConfigureAwait(false);
+                // The client speaks first and its first flight is usually there by now: read it straight away into
+                // a small buffer, one syscall instead of a zero-byte receive and then the read. Afterwards wait for
+                // readability without holding a buffer, so an idle connection holds none.
+                SocketError result;
+                if (_socketClosed)
+                {
+                    SetCloseReason("aborted");
+                    break;
+                }
+                if (!first)
+                {
+                    result = await _receive.ReceiveAsync(_socket, Memory<byte>.Empty).ConfigureAwait(false);
+                    if (result != SocketError.Success)
+                    {
+                        error = ReceiveFailed(result);
+                        break;
+                    }
+                }
+                var memory = writer.GetMemory(first ? FirstReceiveBufferSize : MinimumReceiveBufferSize);
+                first = false;
+                result = await _receive.ReceiveAsync(_socket, memory).ConfigureAwait(false);
+                if (result != SocketError.Success)
+                {
+                    error = ReceiveFailed(result);
+                    break;
+                }
+                int received = _receive.BytesTransferred;
                 if (received == 0)
                 {
                     SetCloseReason("peer closed");
@@ -133,24 +166,31 @@ internal sealed class SocketConnection : IAsyncDisposable
                     break;
             }
         }
-        catch (OperationCanceledException) { SetCloseReason("aborted"); }
         catch (ObjectDisposedException) { SetCloseReason("aborted"); }
-        catch (SocketException ex) when (IsConnectionLoss(ex.SocketErrorCode))
+        await writer.CompleteAsync(error).ConfigureAwait(false);
+    }
+
+    /// <summary>The close reason for a failed receive, and the error the protocol side reads (null: a plain end of input).</summary>
+    private Exception? ReceiveFailed(SocketError result)
+    {
+        if (result == SocketError.OperationAborted)
+        {
+            SetCloseReason("aborted"); // our own close (dispose, abort, reset, or the send side failed)
+            return null;
+        }
+        if (IsConnectionLoss(result))
         {
             SetCloseReason("reset");
-            error = new IOException("connection reset by peer", ex);
+            return new IOException("connection reset by peer", new SocketException((int)result));
         }
-        catch (SocketException ex)
-        {
-            SetCloseReason(ex.SocketErrorCode.ToString());
-            error = ex;
-        }
-        await writer.CompleteAsync(error).ConfigureAwait(false);
+        SetCloseReason(result.ToString());
+        return new SocketException((int)result);
     }
 
     private async Task SendLoopAsync()
     {
         var reader = _output.Reader;
+        SocketError failed = SocketError.Success;
         try
         {
             while (true)
@@ -163,12 +203,16 @@ internal sealed class SocketConnection : IAsyncDisposable
                     {
                         if (buffer.IsSingleSegment)
                         {
-                            await SendAllAsync(buffer.First).ConfigureAwait(false);
+                            failed = await SendAllAsync(buffer.First).ConfigureAwait(false);
                         }
                         else
                         {
                             foreach (var segment in buffer)
-                                await SendAllAsync(segment).ConfigureAwait(false);
+                            {
+                                failed = await SendAllAsync(segment).ConfigureAwait(false);
+                                if (failed != SocketError.Success)
+                                    break;
+                            }
                         }
                     }
                 }
@@ -176,9 +220,16 @@ internal sealed class SocketConnection : IAsyncDisposable
                 {
                     reader.AdvanceTo(buffer.End);
                 }
-                if (result.IsCompleted || result.IsCanceled)
+                if (failed != SocketError.Success || result.IsCompleted || result.IsCanceled)
                     break;
             }
+        }
+        catch (ObjectDisposedException)
+        {
+            failed = SocketError.OperationAborted;
+        }
+        if (failed == SocketError.Success)
+        {
             // The protocol side finished writing: half-close so the peer sees EOF after the last record.
             try
             {
@@ -188,26 +239,30 @@ internal sealed class SocketConnection : IAsyncDisposable
             catch (SocketException) { }
             catch (ObjectDisposedException) { }
             await reader.CompleteAsync().ConfigureAwait(false);
+            return;
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            SetCloseReason(ex is SocketException se ? se.SocketErrorCode.ToString() : "aborted");
-            await reader.CompleteAsync(ex).ConfigureAwait(false);
-            // Nobody can receive what we send: stop reading too, so the protocol side ends.
-            try { _closed.Cancel(); } catch (ObjectDisposedException) { }
-        }
+        SetCloseReason(failed == SocketError.OperationAborted ? "aborted" : failed.ToString());
+        // The protocol side's next flush throws this (created, not thrown, here: the usual case has no next flush).
+        await reader.CompleteAsync(new SocketException((int)failed)).ConfigureAwait(false);
+        // Nobody can receive what we send: stop reading too, so the protocol side ends. Shutting the receive side
+        // down ends a pending receive (it reads end of input); if the socket is already closed there is nothing to end.
+        try { _socket.Shutdown(SocketShutdown.Receive); } catch (Exception ex) when (ex is SocketException or ObjectDisposedException) { }
     }
 
-    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
+    private async ValueTask<SocketError> SendAllAsync(ReadOnlyMemory<byte> data)
     {
         while (!data.IsEmpty)
         {
-            int sent = await _socket.SendAsync(data, SocketFlags.None, _closed.Token).ConfigureAwait(false);
+            var result = await _send.SendAsync(_socket, data).ConfigureAwait(false);
+            if (result != SocketError.Success)
+                return result;
+            int sent = _send.BytesTransferred;
             data = data[sent..];
             Volatile.Write(ref _bytesSent, _bytesSent + sent);
             Volatile.Write(ref _lastActivity, Environment.TickCount64);
             _metrics?.BytesSent(sent);
         }
+        return SocketError.Success;
     }
 
     private static bool IsConnectionLoss(SocketError error) =>
@@ -226,7 +281,8 @@ internal sealed class SocketConnection : IAsyncDisposable
         if (_receiveTask is not null)
             await _receiveTask.ConfigureAwait(false);
         await WaitBoundedAsync(_sendTask, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-        _closed.Dispose();
+        _receive.Dispose();
+        _send.Dispose();
     }
 
     /// <summary>
