@@ -31,14 +31,15 @@
 #include <stdint.h>
 #include <string.h>
 #include "brisk_rsa.h"
+#include "fiat_tree.h"
 
 typedef uint64_t u64;
 typedef unsigned __int128 u128;
 
 #define MAX_HALF 32        /* 4096-bit moduli */
 #define MAX_FULL (2 * MAX_HALF)
-#define MAX_LEAVES 8
-#define MAX_NODES (2 * MAX_LEAVES - 1)
+#define MAX_LEAVES FIAT_MAX_LEAVES
+#define MAX_NODES FIAT_MAX_NODES
 
 /* Key blob (built by FiatNativeSplit in C#): header, then the arrays below, little-endian 64-bit limbs. */
 enum { K_FULL = 0, K_HALF = 1, K_K0N = 2, K_K0P = 3, K_K0Q = 4, K_HDR = 8 };
@@ -307,66 +308,6 @@ static void limbs_to_bytes(uint8_t *be, int length, const u64 *x)
 
 /* ---- the product tree ---- */
 
-typedef struct {
-    int count, nodes;
-    int lo[MAX_NODES], hi[MAX_NODES], left[MAX_NODES], right[MAX_NODES], leaf_node[MAX_LEAVES];
-    u64 e[MAX_NODES];
-} tree;
-
-/* Preorder numbering: a node's children have larger indices than the node. */
-static int build(tree *t, int lo, int hi, const u64 *exponents)
-{
-    int id = t->nodes++;
-    t->lo[id] = lo;
-    t->hi[id] = hi;
-    if (hi - lo == 1) {
-        t->left[id] = t->right[id] = -1;
-        t->e[id] = exponents[lo];
-        t->leaf_node[lo] = id;
-    } else {
-        int mid = (lo + hi) / 2;
-        int l = build(t, lo, mid, exponents);
-        int r = build(t, mid, hi, exponents);
-        t->left[id] = l;
-        t->right[id] = r;
-        t->e[id] = t->e[l] * t->e[r];
-    }
-    return id;
-}
-
-static int make_tree(tree *t, int count, const u64 *exponents)
-{
-    if (count < 2 || count > MAX_LEAVES)
-        return -1;
-    for (int i = 0; i < count; i++)
-        if (exponents[i] < 3 || exponents[i] > 0xFFFF)
-            return -1;
-    t->count = count;
-    t->nodes = 0;
-    build(t, 0, count, exponents);
-    /* the root exponent must fit in 64 bits (E = product of the exponents) */
-    for (int id = 0; id < t->nodes; id++)
-        if (t->left[id] >= 0 && t->e[t->right[id]] != 0 && t->e[id] / t->e[t->right[id]] != t->e[t->left[id]])
-            return -1;
-    return 0;
-}
-
-/* x with x = 0 mod a, x = 1 mod b (a, b coprime, public): x = a * (a^-1 mod b). */
-static u64 crt_selector(u64 a, u64 b)
-{
-    /* extended Euclid on small public numbers */
-    int64_t old_r = (int64_t)(a % b), r = (int64_t)b, old_s = 1, s = 0;
-    while (r != 0) {
-        int64_t qt = old_r / r, tmp = old_r - qt * r;
-        old_r = r; r = tmp;
-        tmp = old_s - qt * s; old_s = s; s = tmp;
-    }
-    int64_t inv = old_s % (int64_t)b;
-    if (inv < 0)
-        inv += (int64_t)b;
-    return a * (u64)inv;
-}
-
 /* ---- workspace: per batch, owned (and zeroed afterwards) by the caller ---- */
 
 enum { W_VP, W_VQ, W_NP, W_NQ, W_DP, W_DQ, W_ARRAYS };
@@ -403,8 +344,8 @@ static void fields(const key_view *k, field f[2])
 int brisk_fiat_up(const u64 *key, int32_t count, const u64 *exponents, const uint8_t *inputs, int32_t modulus_bytes, u64 *work, uint8_t *root_input)
 {
     key_view k;
-    tree t;
-    if (load_key(&k, key, modulus_bytes) != 0 || make_tree(&t, count, exponents) != 0)
+    fiat_tree t;
+    if (load_key(&k, key, modulus_bytes) != 0 || fiat_make_tree(&t, count, exponents) != 0)
         return -1;
     const int h = k.h;
     work_view w;
@@ -445,8 +386,8 @@ int brisk_fiat_down(const u64 *key, int32_t count, const u64 *exponents, u64 *wo
                     const uint8_t *random, int32_t random_bytes, int32_t modulus_bytes, uint8_t *blinded_product)
 {
     key_view k;
-    tree t;
-    if (load_key(&k, key, modulus_bytes) != 0 || make_tree(&t, count, exponents) != 0 || random_bytes < 8 || random_bytes > 8 * (k.nf + 2) || random_bytes <= modulus_bytes)
+    fiat_tree t;
+    if (load_key(&k, key, modulus_bytes) != 0 || fiat_make_tree(&t, count, exponents) != 0 || random_bytes < 8 || random_bytes > 8 * (k.nf + 2) || random_bytes <= modulus_bytes)
         return -1;
     const int h = k.h, nf = k.nf;
     work_view w;
@@ -471,7 +412,7 @@ int brisk_fiat_down(const u64 *key, int32_t count, const u64 *exponents, u64 *wo
         if (t.left[id] < 0)
             continue;
         int l = t.left[id], r = t.right[id];
-        u64 el = t.e[l], er = t.e[r], X = crt_selector(el, er);
+        u64 el = t.e[l], er = t.e[r], X = fiat_selector(el, er);
         int one = (int)w.den_is_one[id];
         for (int s = 0; s < 2; s++) {
             const field *F = &f[s];
@@ -521,8 +462,8 @@ int brisk_fiat_finish(const u64 *key, int32_t count, const u64 *exponents, u64 *
                       const uint8_t *inputs, int32_t modulus_bytes, uint8_t *outputs, uint32_t fault_mask, uint32_t *verified)
 {
     key_view k;
-    tree t;
-    if (load_key(&k, key, modulus_bytes) != 0 || make_tree(&t, count, exponents) != 0)
+    fiat_tree t;
+    if (load_key(&k, key, modulus_bytes) != 0 || fiat_make_tree(&t, count, exponents) != 0)
         return -1;
     const int h = k.h, nf = k.nf;
     work_view w;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "brisk_rsa.h"
+#include "fiat_tree.h"
 
 #define LIMB_BITS 52
 #define WINDOW_BITS 5
@@ -470,63 +471,6 @@ int brisk_rsa_mb52_private(const brisk_rsa_batch *b, uint32_t *verified_lanes)
  * differ per lane (same sizes). Values mod p and q stay almost reduced (< 2m) as in the RSA kernel;
  * every operation on them is a fixed sequence decided by the public exponents only.
  * ====================================================================================================== */
-
-#define FIAT_MAX_LEAVES 8
-#define FIAT_MAX_NODES (2 * FIAT_MAX_LEAVES - 1)
-
-typedef struct {
-    int nodes, left[FIAT_MAX_NODES], right[FIAT_MAX_NODES], leaf_node[FIAT_MAX_LEAVES];
-    uint64_t e[FIAT_MAX_NODES];
-} fiat_tree;
-
-static int fiat_build(fiat_tree *t, int lo, int hi, const uint64_t *exponents)
-{
-    int id = t->nodes++;
-    if (hi - lo == 1) {
-        t->left[id] = t->right[id] = -1;
-        t->e[id] = exponents[lo];
-        t->leaf_node[lo] = id;
-    } else {
-        int mid = (lo + hi) / 2;
-        int l = fiat_build(t, lo, mid, exponents), r = fiat_build(t, mid, hi, exponents);
-        t->left[id] = l;
-        t->right[id] = r;
-        t->e[id] = t->e[l] * t->e[r];
-        if (t->e[id] / t->e[r] != t->e[l])
-            t->e[id] = 0; /* overflow: rejected below */
-    }
-    return id;
-}
-
-static int fiat_make_tree(fiat_tree *t, int count, const uint64_t *exponents)
-{
-    if (count < 2 || count > FIAT_MAX_LEAVES)
-        return -1;
-    for (int i = 0; i < count; i++)
-        if (exponents[i] < 3 || exponents[i] > 0xFFFF)
-            return -1;
-    t->nodes = 0;
-    fiat_build(t, 0, count, exponents);
-    for (int id = 0; id < t->nodes; id++)
-        if (t->e[id] == 0)
-            return -1;
-    return 0;
-}
-
-/* x = 0 mod a, x = 1 mod b (public, coprime) */
-static uint64_t fiat_selector(uint64_t a, uint64_t b)
-{
-    int64_t old_r = (int64_t)(a % b), r = (int64_t)b, old_s = 1, s = 0;
-    while (r != 0) {
-        int64_t q = old_r / r, t = old_r - q * r;
-        old_r = r; r = t;
-        t = old_s - q * s; old_s = s; s = t;
-    }
-    int64_t inv = old_s % (int64_t)b;
-    if (inv < 0)
-        inv += (int64_t)b;
-    return a * (uint64_t)inv;
-}
 
 typedef struct {
     int nf, h;
