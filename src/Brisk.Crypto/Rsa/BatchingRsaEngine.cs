@@ -21,6 +21,15 @@ public sealed record RsaBatchOptions
     /// </summary>
     public int MinimumBatch { get; init; } = -1;
 
+    /// <summary>
+    /// The caller never computes: it queues its request and makes sure a runner is scheduled on the thread
+    /// pool. Meant for callers on an event loop (the server's inline socket completions): the loop goes on
+    /// with the other ready connections, whose requests join the queue, and the runner then takes them as
+    /// one batch — batches form from one round of socket events without any waiting. Off by default: a
+    /// thread-pool caller is better served by computing at once.
+    /// </summary>
+    public bool HandOff { get; init; }
+
     /// <summary>Concurrent batch runners per queue; default: the processor count.</summary>
     public int MaxRunners { get; init; } = Environment.ProcessorCount;
 }
@@ -76,8 +85,27 @@ public sealed class BatchingRsaEngine : IRsaEngine
         var pending = new Pending(new RsaBatchItem(key, input, output) { InjectFault = injectFault });
         var queue = _queues.GetOrAdd(_kernel.GroupOf(key), static _ => new BatchQueue());
         queue.Items.Enqueue(pending);
-        Drain(queue);
+        if (_options.HandOff)
+            ScheduleRunner(queue);
+        else
+            Drain(queue);
         return new ValueTask(pending.Completion.Task);
+    }
+
+    /// <summary>
+    /// Hand-off mode: at most one drain is scheduled on the thread pool per queue at a time. The flag is
+    /// cleared before the drain starts, so a request enqueued after the runner's last look at the queue
+    /// always schedules another one (none is stranded).
+    /// </summary>
+    private void ScheduleRunner(BatchQueue queue)
+    {
+        if (Interlocked.CompareExchange(ref queue.Scheduled, 1, 0) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(static state =>
+            {
+                var (engine, q) = state;
+                Volatile.Write(ref q.Scheduled, 0);
+                engine.Drain(q);
+            }, (this, queue), preferLocal: false);
     }
 
     private void Drain(BatchQueue queue)
@@ -200,6 +228,7 @@ public sealed class BatchingRsaEngine : IRsaEngine
     {
         public readonly ConcurrentQueue<Pending> Items = new();
         public int Runners;
+        public int Scheduled;
     }
 
     private sealed class Pending(RsaBatchItem item)

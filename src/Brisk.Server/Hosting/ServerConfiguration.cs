@@ -115,19 +115,6 @@ public sealed class ServerConfiguration
     {
         var warnings = new List<string>();
 
-        string rsaEngineSettings = $"{options.RsaEngine.Trim().ToLowerInvariant()} wait={options.RsaBatchWait} minimum={options.RsaBatchMinimum}";
-        IRsaEngine rsaEngine;
-        if (previous?.RsaEngine is { } runningEngine)
-        {
-            rsaEngine = runningEngine;
-            if (previous.RsaEngineSettings != rsaEngineSettings)
-                warnings.Add($"RsaEngine/RsaBatchWait/RsaBatchMinimum changed ({previous.RsaEngineSettings} -> {rsaEngineSettings}); the running engine is kept until a restart");
-        }
-        else
-        {
-            rsaEngine = CreateRsaEngine(options);
-        }
-
         string inlineSetting = (options.InlineCompletions ?? "").Trim().ToLowerInvariant();
         bool inlineCompletions = inlineSetting switch
         {
@@ -139,6 +126,19 @@ public sealed class ServerConfiguration
             if (previous.InlineCompletionsSetting != inlineSetting && previous.InlineCompletions != inlineCompletions)
                 warnings.Add($"InlineCompletions changed ({previous.InlineCompletionsSetting} -> {inlineSetting}); the running mode is kept until a restart");
             inlineCompletions = previous.InlineCompletions;
+        }
+
+        string rsaEngineSettings = $"{options.RsaEngine.Trim().ToLowerInvariant()} wait={options.RsaBatchWait} minimum={options.RsaBatchMinimum}";
+        IRsaEngine rsaEngine;
+        if (previous?.RsaEngine is { } runningEngine)
+        {
+            rsaEngine = runningEngine;
+            if (previous.RsaEngineSettings != rsaEngineSettings)
+                warnings.Add($"RsaEngine/RsaBatchWait/RsaBatchMinimum changed ({previous.RsaEngineSettings} -> {rsaEngineSettings}); the running engine is kept until a restart");
+        }
+        else
+        {
+            rsaEngine = CreateRsaEngine(options, handOff: inlineCompletions);
         }
 
         IAeadProvider recordCrypto = options.RecordCrypto.ToLowerInvariant() switch
@@ -501,8 +501,13 @@ public sealed class ServerConfiguration
     /// have it (AVX-512 IFMA kernel measured fastest here), else the one-at-a-time system engine. An engine
     /// named explicitly must be available, or start-up fails. Keys an engine cannot serve (e.g. fiat
     /// needs a shared-modulus key family) use the system engine (see RsaServerKey).
+    /// <para>
+    /// With inline completions the handshakes' RSA requests are issued on the socket event thread; the
+    /// batching engines then hand them to a thread-pool runner (<see cref="RsaBatchOptions.HandOff"/>) rather
+    /// than computing each on the spot, so the requests of one round of socket events fill one batch.
+    /// </para>
     /// </summary>
-    private static IRsaEngine CreateRsaEngine(BriskServerOptions options)
+    private static IRsaEngine CreateRsaEngine(BriskServerOptions options, bool handOff)
     {
         if (options.RsaBatchMinimum is 0 or < -1 or > 64)
             throw new ConfigurationException("RsaBatchMinimum: 1 to 64, or -1 for half the engine's lanes");
@@ -510,6 +515,7 @@ public sealed class ServerConfiguration
         {
             MaxWait = options.RsaBatchWait is { Length: > 0 } wait ? ParseDuration("RsaBatchWait", wait, allowZero: true) : TimeSpan.Zero,
             MinimumBatch = options.RsaBatchMinimum,
+            HandOff = handOff,
         };
         string name = options.RsaEngine.Trim().ToLowerInvariant();
         if (name == "auto")
