@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using System.Security.Cryptography;
 using System.Text;
 using Brisk.Server.Hosting;
 using Brisk.Server.Tests.Infrastructure;
@@ -102,22 +101,7 @@ public sealed class InlineCompletionsTests
         // read: the server's pipes pause their writers, which (inline) resume from the reading side's own thread.
         await using var server = await ServerFixture.StartAsync(o => { o.Responder = "echo"; o.InlineCompletions = mode; });
         await using var ssl = await SslStreamTests.ConnectAsync(server, protocols: SslProtocols.Tls13);
-        var data = RandomNumberGenerator.GetBytes(4 << 20);
-        var send = Task.Run(async () =>
-        {
-            for (int offset = 0; offset < data.Length; offset += 10_000)
-                await ssl.WriteAsync(data.AsMemory(offset, Math.Min(10_000, data.Length - offset)));
-        });
-        var received = new byte[data.Length];
-        int total = 0;
-        while (total < received.Length)
-        {
-            int n = await ssl.ReadAsync(received.AsMemory(total));
-            Assert.NotEqual(0, n);
-            total += n;
-        }
-        await send;
-        Assert.Equal(data, received);
+        await SslStreamTests.EchoRoundTripAsync(ssl, 4 << 20, writeSize: 10_000);
     }
 
     [Theory]

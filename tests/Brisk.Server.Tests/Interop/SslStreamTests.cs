@@ -61,12 +61,21 @@ public sealed class SslStreamTests
     {
         await using var server = await ServerFixture.StartAsync(o => o.Responder = "echo");
         await using var ssl = await ConnectAsync(server, protocols: protocol);
-        var data = RandomNumberGenerator.GetBytes(1 << 20);
+        // Odd write sizes so records do not line up with anything.
+        await EchoRoundTripAsync(ssl, 1 << 20, writeSize: 7777);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="size"/> random bytes in <paramref name="writeSize"/> pieces while reading the echo
+    /// concurrently, and checks every byte came back in order.
+    /// </summary>
+    internal static async Task EchoRoundTripAsync(SslStream ssl, int size, int writeSize)
+    {
+        var data = RandomNumberGenerator.GetBytes(size);
         var send = Task.Run(async () =>
         {
-            // Odd write sizes so records do not line up with anything.
-            for (int offset = 0; offset < data.Length; offset += 7777)
-                await ssl.WriteAsync(data.AsMemory(offset, Math.Min(7777, data.Length - offset)));
+            for (int offset = 0; offset < data.Length; offset += writeSize)
+                await ssl.WriteAsync(data.AsMemory(offset, Math.Min(writeSize, data.Length - offset)));
         });
         var received = new byte[data.Length];
         int total = 0;
