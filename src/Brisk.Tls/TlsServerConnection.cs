@@ -62,10 +62,10 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
         PipeScheduler? applicationScheduler = null)
     {
         _options = options;
-        _applicationPipeOptions = applicationScheduler is null ? ApplicationPipeOptions : new PipeOptions(
-            readerScheduler: applicationScheduler, writerScheduler: applicationScheduler,
-            pauseWriterThreshold: ApplicationPipeOptions.PauseWriterThreshold, resumeWriterThreshold: ApplicationPipeOptions.ResumeWriterThreshold,
-            useSynchronizationContext: false);
+        // Options are built once per scheduler kind, not per connection: null and Inline are what hosts pass.
+        _applicationPipeOptions = applicationScheduler is null ? ApplicationPipeOptions
+            : ReferenceEquals(applicationScheduler, PipeScheduler.Inline) ? InlineApplicationPipeOptions
+            : ApplicationPipeOptionsWith(applicationScheduler);
         _transport = transport;
         _logger = logger ?? NullLogger.Instance;
         ConnectionId = connectionId ?? "";
@@ -171,6 +171,13 @@ public sealed partial class TlsServerConnection : IAsyncDisposable
 
     private static readonly PipeOptions ApplicationPipeOptions = new(
         pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024, useSynchronizationContext: false);
+
+    private static readonly PipeOptions InlineApplicationPipeOptions = ApplicationPipeOptionsWith(PipeScheduler.Inline);
+
+    private static PipeOptions ApplicationPipeOptionsWith(PipeScheduler scheduler) => new(
+        readerScheduler: scheduler, writerScheduler: scheduler,
+        pauseWriterThreshold: ApplicationPipeOptions.PauseWriterThreshold, resumeWriterThreshold: ApplicationPipeOptions.ResumeWriterThreshold,
+        useSynchronizationContext: false);
 
     private int MaxIncomingPayload => _readProtection is null
         ? RecordFraming.MaxPlaintextLength

@@ -33,8 +33,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
     // Backpressure: a peer that does not read pauses our writes at 64 KiB; unread input pauses the socket reads.
     // Inline (--inline-completions): the reader's continuation runs in the writer's flush and the writer's in the
     // reader's AdvanceTo, so a socket read, the TLS step it feeds and the send it produces stay on one thread.
-    private readonly PipeOptions _inputOptions;
-    private readonly PipeOptions _outputOptions;
+    private readonly PipeOptions _socketPipeOptions; // both directions of every connection's transport
     // For the plaintext (application) pipes of each TlsServerConnection; null: the thread pool.
     private readonly PipeScheduler? _applicationScheduler;
 
@@ -46,9 +45,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         _configuration = _live.Current;
         _logger = logger;
         var scheduler = _configuration.InlineCompletions ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
-        _inputOptions = new(readerScheduler: scheduler, writerScheduler: scheduler,
-            pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false);
-        _outputOptions = new(readerScheduler: scheduler, writerScheduler: scheduler,
+        _socketPipeOptions = new(readerScheduler: scheduler, writerScheduler: scheduler,
             pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false);
         _applicationScheduler = _configuration.InlineCompletions ? PipeScheduler.Inline : null;
         if (loggerFactory is not null)
@@ -161,7 +158,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             if (!OperatingSystem.IsLinux())
                 socket.NoDelay = true;
             long id = Interlocked.Increment(ref _nextConnectionId);
-            var connection = new SocketConnection(socket, _inputOptions, _outputOptions, _metrics);
+            var connection = new SocketConnection(socket, _socketPipeOptions, _socketPipeOptions, _metrics);
             var active = new ActiveConnection(connection);
             _connections[id] = active;
             connection.Start();
