@@ -3,6 +3,8 @@ using System.Text.Json;
 
 namespace Brisk.LoadTest.Tests;
 
+using static BriskEngineRun;
+
 /// <summary>
 /// The brisk engine (Brisk's own TLS client) end to end: against Brisk's server core in-process and against
 /// `openssl s_server`, an independent implementation — a client only Brisk's server accepted would prove little.
@@ -10,26 +12,6 @@ namespace Brisk.LoadTest.Tests;
 [Collection("end-to-end")]
 public class BriskEngineTests
 {
-    private static async Task<(int Exit, string Output, Dictionary<string, string> Result, JsonElement Json)> RunAsync(params string[] args)
-    {
-        string json = Path.Combine(Path.GetTempPath(), $"brisk-lt-{Guid.NewGuid():N}.json");
-        try
-        {
-            var output = new StringWriter(CultureInfo.InvariantCulture);
-            int exit = await LoadTestApp.RunAsync([.. args, "--engine", "brisk", "--json", json], output, output, false, CancellationToken.None);
-            string text = output.ToString();
-            string last = text.TrimEnd().Split('\n')[^1];
-            Assert.True(last.StartsWith("RESULT ", StringComparison.Ordinal), text);
-            using var doc = JsonDocument.Parse(File.ReadAllText(json));
-            return (exit, text, ReportMath.ParseResultLine(last), doc.RootElement.Clone());
-        }
-        finally { File.Delete(json); }
-    }
-
-    private static long Handshakes(JsonElement json) => json.GetProperty("handshakes").GetInt64();
-
-    private static long Errors(JsonElement json) => json.GetProperty("errors").GetInt64();
-
     [Theory]
     [InlineData("TLS 1.2 ECDHE-RSA", false, "--tls", "1.2", "--ciphers", "ECDHE-RSA-AES128-GCM-SHA256")]
     [InlineData("TLS 1.2 RSA key exchange", false, "--tls", "1.2", "--ciphers", "AES128-GCM-SHA256")]

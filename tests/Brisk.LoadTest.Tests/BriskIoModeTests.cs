@@ -5,6 +5,8 @@ using System.Text.Json;
 
 namespace Brisk.LoadTest.Tests;
 
+using static BriskEngineRun;
+
 /// <summary>
 /// The brisk engine's two I/O paths (<c>--io epoll</c>, the default, and <c>--io socket</c>) end to end: handshakes
 /// that the server sees complete (the client's last flight is kept back until the close_notify or the request, so
@@ -14,25 +16,8 @@ namespace Brisk.LoadTest.Tests;
 [Collection("end-to-end")]
 public class BriskIoModeTests
 {
-    private static async Task<(int Exit, string Output, Dictionary<string, string> Result, JsonElement Json)> RunAsync(params string[] args)
-    {
-        string json = Path.Combine(Path.GetTempPath(), $"brisk-io-{Guid.NewGuid():N}.json");
-        try
-        {
-            var output = new StringWriter(CultureInfo.InvariantCulture);
-            int exit = await LoadTestApp.RunAsync([.. args, "--engine", "brisk", "--quiet", "--json", json], output, output, false, CancellationToken.None);
-            string text = output.ToString();
-            string last = text.TrimEnd().Split('\n')[^1];
-            Assert.True(last.StartsWith("RESULT ", StringComparison.Ordinal), text);
-            using var doc = JsonDocument.Parse(File.ReadAllText(json));
-            return (exit, text, ReportMath.ParseResultLine(last), doc.RootElement.Clone());
-        }
-        finally { File.Delete(json); }
-    }
-
-    private static long Handshakes(JsonElement json) => json.GetProperty("handshakes").GetInt64();
-
-    private static long Errors(JsonElement json) => json.GetProperty("errors").GetInt64();
+    private static Task<(int Exit, string Output, Dictionary<string, string> Result, JsonElement Json)> RunAsync(params string[] args)
+        => BriskEngineRun.RunAsync([.. args, "--quiet"]);
 
     /// <summary>The server counts a handshake when the client's Finished has arrived, a little after the client's close.</summary>
     private static async Task<int> ServerHandshakesAsync(BriskTlsServer server, int expected)
