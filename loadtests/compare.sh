@@ -10,7 +10,11 @@ usage: loadtests/compare.sh [options]
   --duration 8s         measured time per run (default 8s; --quick: 3s)
   --warmup 2s           unmeasured warm-up per run (default 2s; --quick: 1s)
   --concurrency N       connections in flight (default 16)
-  --peers LIST          brisk,nginx,openssl,kestrel (default all)
+  --peers LIST          brisk,nginx,openssl,kestrel (default all); also brisk-fiat: Brisk with a Fiat key family
+                        (keygen --batch B, all B certificates, --rsa-engine fiat) in the RSA scenarios
+  --fiat-batch B        keys in brisk-fiat's family, 2-8 (default 4)
+  --ceiling             first measure `openssl speed rsa2048` on the server core (5 s) and add a column:
+                        handshakes per server CPU-second divided by that sign/s (the one-at-a-time ceiling)
   --scenarios LIST      tls12-rsa-kx,tls12-ecdhe-x25519,tls13-rsa,tls13-ecdsa,resumed-tls13,resumed-tls12,bulk,idle
                         (default all)
   --idle N              connections held open in the idle scenario (default 10000; --quick: 2000)
@@ -23,7 +27,7 @@ EOF
 
 DURATION=""; WARMUP=""; CONCURRENCY=16; PEERS="brisk,nginx,openssl,kestrel"
 SCENARIOS="tls12-rsa-kx,tls12-ecdhe-x25519,tls13-rsa,tls13-ecdsa,resumed-tls13,resumed-tls12,bulk,idle"
-IDLE=""; QUICK=0; KEEP=0; REQUEST=none; ENGINE=brisk
+IDLE=""; QUICK=0; KEEP=0; REQUEST=none; ENGINE=brisk; FIAT_BATCH=4; CEILING=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
@@ -36,6 +40,8 @@ while [[ $# -gt 0 ]]; do
     --engine) ENGINE="$2"; shift 2 ;;
     --quick) QUICK=1; shift ;;
     --keep) KEEP=1; shift ;;
+    --fiat-batch) FIAT_BATCH="$2"; shift 2 ;;
+    --ceiling) CEILING=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -85,6 +91,15 @@ if [[ ",$PEERS," == *",brisk,"* ]]; then
   log "building Brisk.Server"
   build src/Brisk.Server || PEER_BROKEN[brisk]="build failed (see $WORK/build-Brisk.Server.log)"
 fi
+if [[ ",$PEERS," == *",brisk-fiat,"* ]]; then
+  [[ ",$PEERS," == *",brisk,"* ]] || { log "building Brisk.Server"; build src/Brisk.Server; }
+  if [[ ! $FIAT_BATCH =~ ^[2-8]$ ]]; then
+    PEER_BROKEN[brisk-fiat]="--fiat-batch must be 2 to 8"
+  elif ! dotnet "$REPO/src/Brisk.Server/bin/Release/net10.0/Brisk.Server.dll" keygen --batch "$FIAT_BATCH" --bits 2048 \
+      --out "$WORK/fiat" >"$WORK/keygen.log" 2>&1; then
+    PEER_BROKEN[brisk-fiat]="keygen failed (see $WORK/keygen.log)"
+  fi
+fi
 if [[ ",$PEERS," == *",kestrel,"* ]]; then
   log "building Brisk.KestrelBaseline"
   build loadtests/Brisk.KestrelBaseline || PEER_BROKEN[kestrel]="build failed (see $WORK/build-Brisk.KestrelBaseline.log)"
@@ -120,6 +135,13 @@ start_peer() {
       if [[ ! -f "$REPO/src/Brisk.Server/bin/Release/net10.0/Brisk.Server.dll" ]]; then START_ERROR="Brisk.Server.dll not built"; return 1; fi
       taskset -c $SERVER_CORE dotnet "$REPO/src/Brisk.Server/bin/Release/net10.0/Brisk.Server.dll" \
         --listen "127.0.0.1:$PORT" --cert "$crt" --key "$key" --responder "$responder" ${SERVER_CIPHERS:+--ciphers "$SERVER_CIPHERS"} \
+        >"$dir/out.log" 2>&1 &
+      SERVER_MAIN=$!; SERVER_PIDS=$SERVER_MAIN ;;
+    brisk-fiat)
+      local family=() i
+      for (( i = 0; i < FIAT_BATCH; i++ )); do family+=(--cert "$WORK/fiat/fiat-$i.crt" --key "$WORK/fiat/fiat-$i.key"); done
+      taskset -c $SERVER_CORE dotnet "$REPO/src/Brisk.Server/bin/Release/net10.0/Brisk.Server.dll" \
+        --listen "127.0.0.1:$PORT" --rsa-engine fiat "${family[@]}" --responder "$responder" ${SERVER_CIPHERS:+--ciphers "$SERVER_CIPHERS"} \
         >"$dir/out.log" 2>&1 &
       SERVER_MAIN=$!; SERVER_PIDS=$SERVER_MAIN ;;
     nginx)
@@ -215,6 +237,13 @@ IFS=',' read -r -a PEER_LIST <<<"$PEERS"
 IFS=',' read -r -a SCEN_LIST <<<"$SCENARIOS"
 echo "compare.sh: duration $DURATION, warm-up $WARMUP, concurrency $CONCURRENCY, request $REQUEST, engine $ENGINE; server on core $SERVER_CORE, load generator on core $CLIENT_CORE"
 echo "ratios are vs nginx; hs/CPU-s = handshakes per server CPU-second (from /proc/PID/stat); * = load generator saturated its core"
+SPEED=""
+if [[ $CEILING == 1 ]]; then
+  log "openssl speed rsa2048 on core $SERVER_CORE (5 s)"
+  # The 'rsa 2048 bits  0.000253s 0.000007s  3955.3 150000.0' row: sign/s is the second-to-last field.
+  SPEED=$(taskset -c $SERVER_CORE openssl speed -seconds 5 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print $(NF-1) }' | tail -1)
+  echo "ceiling: openssl speed rsa2048 on core $SERVER_CORE = ${SPEED:-?} sign/s ($(openssl version 2>/dev/null | cut -d' ' -f1-2)); ÷ceiling = hs/CPU-s ÷ that"
+fi
 for scen in "${SCEN_LIST[@]}"; do
   row=""
   for r in "${SCENARIO_TABLE[@]}"; do [[ ${r%%|*} == "$scen" ]] && row=$r; done
@@ -227,6 +256,7 @@ for scen in "${SCEN_LIST[@]}"; do
     if [[ -n ${PEER_BROKEN[$peer]:-} ]]; then NOTE[$peer]="FAILED: ${PEER_BROKEN[$peer]}"; continue; fi
     if [[ $name == bulk && $peer != brisk ]]; then NOTE[$peer]="n/a (no echo responder)"; continue; fi
     if [[ $name == idle && $peer == openssl ]]; then NOTE[$peer]="n/a (s_server -www serves one connection at a time)"; continue; fi
+    if [[ $peer == brisk-fiat && ( $kind != rsa || $name == bulk || $name == idle ) ]]; then NOTE[$peer]="n/a (Fiat families are RSA; full and resumed handshakes only)"; continue; fi
     START_ERROR=""
     log "$name: $peer"
     if ! start_peer "$peer" "$kind" "$sessions" "$responder"; then
@@ -267,15 +297,17 @@ for scen in "${SCEN_LIST[@]}"; do
       else printf '%-9s %s\n' "$peer" "${NOTE[$peer]}"; fi
     done
   else
-    printf '%-9s %10s %8s %8s %7s %8s %12s %12s %14s\n' peer "hs/s" "p50 ms" "p99 ms" errors resumed "hs/CPU-s" "hs/s÷nginx" "hs/CPU-s÷nginx"
+    ceil_head=""; [[ -n $SPEED && $kind == rsa ]] && ceil_head="÷ceiling"
+    printf '%-10s %10s %8s %8s %7s %8s %12s %12s %14s %9s\n' peer "hs/s" "p50 ms" "p99 ms" errors resumed "hs/CPU-s" "hs/s÷nginx" "hs/CPU-s÷nginx" "$ceil_head"
     bh=$(val "${RES[nginx]:-}" handshakes_per_s); bc=$(val "${RES[nginx]:-}" hs_per_server_cpu_s)
     for peer in "${PEER_LIST[@]}"; do
       if [[ -n ${RES[$peer]:-} ]]; then
         l=${RES[$peer]}; h=$(val "$l" handshakes_per_s); c=$(val "$l" hs_per_server_cpu_s)
         star=""; [[ $l == *saturated=1* ]] && star="*"
-        printf '%-9s %10s %8s %8s %7s %8s %12s %12s %14s\n' "$peer" "$h$star" "$(val "$l" p50_ms)" "$(val "$l" p99_ms)" "$(val "$l" errors)" \
-          "$(resumed_share "$WORK/$name-$peer.json")" "$c" "$(ratio "$h" "$bh")" "$(ratio "$c" "$bc")"
-      else printf '%-9s %s\n' "$peer" "${NOTE[$peer]}"; fi
+        ceil=""; [[ -n $ceil_head ]] && ceil=$(ratio "$c" "$SPEED")
+        printf '%-10s %10s %8s %8s %7s %8s %12s %12s %14s %9s\n' "$peer" "$h$star" "$(val "$l" p50_ms)" "$(val "$l" p99_ms)" "$(val "$l" errors)" \
+          "$(resumed_share "$WORK/$name-$peer.json")" "$c" "$(ratio "$h" "$bh")" "$(ratio "$c" "$bc")" "$ceil"
+      else printf '%-10s %s\n' "$peer" "${NOTE[$peer]}"; fi
     done
   fi
   unset RES NOTE

@@ -42,6 +42,8 @@ public sealed class CommandLineTests
     [InlineData(new[] { "--cert-dir", "/nonexistent/certs" }, "CertDir: cannot read directory '/nonexistent/certs'")]
     [InlineData(new[] { "--config", "/nonexistent/brisk.json" }, "ConfigFile: '/nonexistent/brisk.json' does not exist")]
     [InlineData(new[] { "--watch", "sometimes" }, "WatchFiles: 'sometimes' is not on or off")]
+    [InlineData(new[] { "--rsa-fiat-batch", "9" }, "RsaFiatBatch: 2 to 8 keys per Fiat root")]
+    [InlineData(new[] { "--rsa-fiat-batch", "1" }, "RsaFiatBatch: 2 to 8 keys per Fiat root")]
     public async Task Bad_options_give_one_line_and_nonzero_exit(string[] arguments, string expected)
     {
         var result = await RunServerAsync(arguments);

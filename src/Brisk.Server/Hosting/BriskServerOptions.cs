@@ -74,6 +74,13 @@ public sealed class BriskServerOptions
     public int RsaBatchMinimum { get; set; } = -1;
 
     /// <summary>
+    /// The most keys of one Fiat family combined under one root exponentiation (2–8; default 8). A batch
+    /// takes distinct exponents only, so a family of b certificates forms batches of at most b whatever this
+    /// says; a smaller value caps the batch below the family size.
+    /// </summary>
+    public int RsaFiatBatch { get; set; } = 8;
+
+    /// <summary>
     /// auto | on | off. On: socket completions, the connection's pipes and the handshake run on the thread that
     /// completed the socket operation (no thread-pool hop per read or write). Auto: on when the process may use
     /// at most 2 CPUs and no RSA batch wait is set. Fixed at start (a reload keeps the running mode).

@@ -21,6 +21,7 @@ public static class CommandLine
         ["--record-crypto"] = "RecordCrypto",
         ["--rsa-engine"] = "RsaEngine",
         ["--rsa-batch-wait"] = "RsaBatchWait",
+        ["--rsa-fiat-batch"] = "RsaFiatBatch",
         ["--backlog"] = "Backlog",
         ["--inline-completions"] = "InlineCompletions",
         ["--tickets"] = "Tickets",
@@ -94,6 +95,7 @@ public static class CommandLine
           --record-crypto NAME        managed (default: Brisk's intrinsics kernels) | system
           --rsa-engine NAME           auto (default) | system | multibuffer | native | fiat
           --rsa-batch-wait SPAN       longest wait to fill RSA batch lanes (default 0)
+          --rsa-fiat-batch N          most keys of a Fiat family per root exponentiation, 2-8 (default 8)
           --inline-completions MODE   auto (default: on with at most 2 CPUs and no RSA batch wait) | on | off:
                                       run socket completions and the handshake on the socket event
                                       thread, without thread-pool hops (fixed at start)

@@ -128,13 +128,13 @@ public sealed class ServerConfiguration
             inlineCompletions = previous.InlineCompletions;
         }
 
-        string rsaEngineSettings = $"{options.RsaEngine.Trim().ToLowerInvariant()} wait={options.RsaBatchWait} minimum={options.RsaBatchMinimum}";
+        string rsaEngineSettings = $"{options.RsaEngine.Trim().ToLowerInvariant()} wait={options.RsaBatchWait} minimum={options.RsaBatchMinimum} fiat-batch={options.RsaFiatBatch}";
         IRsaEngine rsaEngine;
         if (previous?.RsaEngine is { } runningEngine)
         {
             rsaEngine = runningEngine;
             if (previous.RsaEngineSettings != rsaEngineSettings)
-                warnings.Add($"RsaEngine/RsaBatchWait/RsaBatchMinimum changed ({previous.RsaEngineSettings} -> {rsaEngineSettings}); the running engine is kept until a restart");
+                warnings.Add($"RsaEngine/RsaBatchWait/RsaBatchMinimum/RsaFiatBatch changed ({previous.RsaEngineSettings} -> {rsaEngineSettings}); the running engine is kept until a restart");
         }
         else
         {
@@ -511,6 +511,8 @@ public sealed class ServerConfiguration
     {
         if (options.RsaBatchMinimum is 0 or < -1 or > 64)
             throw new ConfigurationException("RsaBatchMinimum: 1 to 64, or -1 for half the engine's lanes");
+        if (options.RsaFiatBatch is < 2 or > 8)
+            throw new ConfigurationException("RsaFiatBatch: 2 to 8 keys per Fiat root");
         var batch = new RsaBatchOptions
         {
             MaxWait = options.RsaBatchWait is { Length: > 0 } wait ? ParseDuration("RsaBatchWait", wait, allowZero: true) : TimeSpan.Zero,
@@ -522,7 +524,7 @@ public sealed class ServerConfiguration
             return RsaEngines.Create("native", batch) ?? SystemRsaEngine.Instance;
         if (!RsaEngines.Names.Contains(name))
             throw new ConfigurationException($"RsaEngine: unknown engine '{name}' (auto, {string.Join(", ", RsaEngines.Names)})");
-        return RsaEngines.Create(name, batch)
+        return RsaEngines.Create(name, batch, options.RsaFiatBatch)
             ?? throw new ConfigurationException($"RsaEngine: the {name} engine is not available on this machine (CPU features or native library missing)");
     }
 

@@ -117,7 +117,9 @@ public sealed class ServerPublicKey
 /// </summary>
 public sealed class ServerKeyCache
 {
-    private const int Capacity = 4;
+    // Room for a whole Fiat key family (up to 8 certificates sharing one modulus) and a few more: a cache
+    // smaller than the server's certificate set thrashes and decodes a key per handshake.
+    private const int Capacity = 16;
     private readonly Entry?[] _entries = new Entry?[Capacity];
     private int _next;
 
