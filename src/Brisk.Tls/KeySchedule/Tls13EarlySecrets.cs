@@ -23,7 +23,22 @@ public sealed class Tls13EarlySecrets : IDisposable
         Hash = hash;
         _pskKind = pskKind;
         _earlySecret = GC.AllocateArray<byte>(hash.HashLength(), pinned: true);
-        Tls13KeyDerivation.EarlySecret(hash, psk, _earlySecret);
+        if (psk.IsEmpty)
+            (hash == HashKind.Sha256 ? NoPskSha256 : NoPskSha384).CopyTo(_earlySecret);
+        else
+            Tls13KeyDerivation.EarlySecret(hash, psk, _earlySecret);
+    }
+
+    // Without a PSK the Early Secret is HKDF-Extract(0, 0): the same public constant in every handshake, so it is
+    // computed once per hash rather than once per full handshake.
+    private static readonly byte[] NoPskSha256 = ComputeNoPskEarlySecret(HashKind.Sha256);
+    private static readonly byte[] NoPskSha384 = ComputeNoPskEarlySecret(HashKind.Sha384);
+
+    private static byte[] ComputeNoPskEarlySecret(HashKind hash)
+    {
+        var secret = new byte[hash.HashLength()];
+        Tls13KeyDerivation.EarlySecret(hash, ReadOnlySpan<byte>.Empty, secret);
+        return secret;
     }
 
     /// <summary>The Early Secret of a handshake without a PSK: HKDF-Extract(0, 0) (RFC 8446 §7.1).</summary>
