@@ -1,0 +1,37 @@
+using Brisk.Crypto.KeyExchange;
+using Brisk.Server.Tests.Infrastructure;
+
+namespace Brisk.Server.Tests.Interop;
+
+/// <summary>
+/// The server's key exchange comes from <see cref="KeyExchangeProviders.Default"/>: Brisk's native X25519
+/// kernel when libbrisk_native.so is built (under CI=true it must be), libcrypto otherwise. The interop
+/// tests (OpenSSL, curl, GnuTLS, Java, Chromium) then exercise whichever was chosen; this pins the choice
+/// and runs one x25519 handshake per protocol version against OpenSSL with it.
+/// </summary>
+public sealed class NativeX25519ServerTests
+{
+    [Fact]
+    public async Task Server_uses_the_native_x25519_kernel_when_built()
+    {
+        if (ExternalTool.IsCi)
+            Assert.True(NativeKeyExchangeProvider.IsLibraryAvailable, "libbrisk_native.so with X25519 is required under CI=true");
+        await using var server = await ServerFixture.StartAsync();
+        Assert.Equal(NativeKeyExchangeProvider.IsLibraryAvailable ? "native" : "libcrypto", server.Configuration.Tls.KeyExchange.Name);
+        Assert.True(server.Configuration.Tls.KeyExchange.IsSupported(NamedGroup.X25519));
+        Assert.True(server.Configuration.Tls.KeyExchange.IsSupported(NamedGroup.Secp256r1));
+    }
+
+    [Theory]
+    [InlineData("-tls1_3", "TLSv1.3")]
+    [InlineData("-tls1_2", "TLSv1.2")]
+    public async Task OpenSsl_agrees_on_x25519(string version, string expectedProtocol)
+    {
+        if (!ExternalTool.Require("openssl"))
+            return;
+        await using var server = await ServerFixture.StartAsync();
+        var result = await OpenSslClient.RunAsync(server, version, "-groups", "X25519");
+        Assert.Contains("Server Temp Key: X25519", result.StandardOutput);
+        Assert.True(result.StandardOutput.Contains($"brisk {expectedProtocol} "), result.ToString());
+    }
+}
