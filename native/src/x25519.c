@@ -337,7 +337,8 @@ int brisk_x25519_base_ladder(uint8_t out[32], const uint8_t scalar[32])
  * -------------------------------------------------------------------------------------------------- */
 
 typedef struct { fe x, y, z, t; } ge_ext;          /* extended coordinates: x = X/Z, y = Y/Z, T = XY/Z */
-typedef struct { fe ypx, ymx, xy2d; } ge_precomp;  /* affine: y + x, y - x, 2d*x*y */
+typedef struct { fe ypx, ymx, xy2d; } ge_precomp;  /* affine: y + x, y - x, 2d*x*y; 15 consecutive words */
+_Static_assert(sizeof(ge_precomp) == 15 * sizeof(uint64_t), "ge_precomp is read as 15 words");
 
 static ge_precomp g_table[32][8];
 static fe g_d2;            /* 2d */
@@ -366,20 +367,24 @@ static int fe_equal(const fe f, const fe g)
     return memcmp(a, b, 32) == 0;
 }
 
-/* r = p + q (q affine precomputed), "add-2008-hwcd-3" with a = -1, Z2 = 1: 7 multiplications. */
+/*
+ * r = p + q (q affine precomputed), "add-2008-hwcd-3" with a = -1, Z2 = 1: 7 multiplications. p's
+ * coordinates and q's entries are carried, so every difference below subtracts a carried value and every
+ * multiplication input stays below 2^54: no extra carry passes are needed.
+ */
 static void ge_add_precomp(ge_ext *r, const ge_ext *p, const ge_precomp *q)
 {
     fe a, b, c, d, e, f, g, h;
-    fe_sub_c(a, p->y, p->x);
+    fe_sub(a, p->y, p->x);
     fe_mul(a, a, q->ymx);         /* A = (Y1 - X1)(y2 - x2) */
-    fe_add_c(b, p->y, p->x);
+    fe_add(b, p->y, p->x);
     fe_mul(b, b, q->ypx);         /* B = (Y1 + X1)(y2 + x2) */
     fe_mul(c, p->t, q->xy2d);     /* C = T1 * 2d * x2 * y2 */
-    fe_add_c(d, p->z, p->z);      /* D = 2 Z1 */
-    fe_sub_c(e, b, a);
-    fe_sub_c(f, d, c);
-    fe_add_c(g, d, c);
-    fe_add_c(h, b, a);
+    fe_add(d, p->z, p->z);        /* D = 2 Z1 */
+    fe_sub(e, b, a);
+    fe_sub(f, d, c);
+    fe_add(g, d, c);
+    fe_add(h, b, a);
     fe_mul(r->x, e, f);
     fe_mul(r->y, g, h);
     fe_mul(r->t, e, h);
@@ -501,15 +506,16 @@ static void select_precomp(ge_precomp *r, int row, int8_t e)
 {
     const uint8_t negative = (uint8_t)e >> 7;                       /* 1 when e < 0 */
     const uint8_t magnitude = (uint8_t)(e - ((-(int)negative & e) << 1));
-    fe_1(r->ypx);
-    fe_1(r->ymx);
-    fe_0(r->xy2d);                                                  /* the identity */
+    /* An entry is 15 consecutive words (three fe). The scan keeps its result in a local array (no
+     * aliasing with the table) in one flat masked loop per entry, which the compiler turns into SSE2. */
+    uint64_t acc[15] = { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0 };  /* the identity (1, 1, 0) */
     for (int m = 0; m < 8; m++) {
-        const uint64_t hit = ((uint64_t)(magnitude ^ (uint8_t)(m + 1)) - 1) >> 63;
-        fe_cmov(r->ypx, g_table[row][m].ypx, hit);
-        fe_cmov(r->ymx, g_table[row][m].ymx, hit);
-        fe_cmov(r->xy2d, g_table[row][m].xy2d, hit);
+        const uint64_t mask = 0 - (((uint64_t)(magnitude ^ (uint8_t)(m + 1)) - 1) >> 63);
+        const uint64_t *entry = &g_table[row][m].ypx[0];
+        for (int w = 0; w < 15; w++)
+            acc[w] ^= mask & (acc[w] ^ entry[w]);
     }
+    memcpy(r, acc, sizeof acc);
     /* -(x, y) = (-x, y): swap y+x and y-x, negate 2dxy. */
     fe neg_xy2d;
     fe_neg_c(neg_xy2d, r->xy2d);
@@ -557,8 +563,8 @@ int brisk_x25519_base(uint8_t out[32], const uint8_t scalar[32])
     /* u = (1 + y) / (1 - y) = (Z + Y) / (Z - Y). k*B is never the identity (k is a multiple of 8 below
      * 2^255 < 8 * order(B)), so Z - Y != 0. */
     fe num, den;
-    fe_add_c(num, h.z, h.y);
-    fe_sub_c(den, h.z, h.y);
+    fe_add(num, h.z, h.y);
+    fe_sub(den, h.z, h.y);
     fe_invert(den, den);
     fe_mul(num, num, den);
     fe_tobytes(out, num);
