@@ -18,6 +18,9 @@
 #include <string.h>
 
 typedef unsigned __int128 u128;
+
+/* The multiplications are forced inline: left as calls (gcc's choice at -O3) the ladder is ~12% slower. */
+#define FE_INLINE static inline __attribute__((always_inline))
 typedef uint64_t fe[5];
 
 #define MASK51 ((((uint64_t)1) << 51) - 1)
@@ -133,7 +136,7 @@ static void fe_neg_c(fe h, const fe f)
  * (so r >> 51 fits 64 bits), and r4, the one column without a factor 19, stays < 5 * 2^108 + 2^64, so
  * its carry c < 2^59.4 and 19c < 2^63.7 fits 64 bits as well.
  */
-static void fe_reduce_wide(fe h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4)
+FE_INLINE void fe_reduce_wide(fe h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4)
 {
     uint64_t c;
     r1 += (uint64_t)(r0 >> 51);
@@ -151,7 +154,7 @@ static void fe_reduce_wide(fe h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4)
 }
 
 /* h = f * g. Limb i*j with i + j >= 5 wraps to position i + j - 5 with a factor 19 (2^255 = 19 mod p). */
-static void fe_mul(fe h, const fe f, const fe g)
+FE_INLINE void fe_mul(fe h, const fe f, const fe g)
 {
     const uint64_t f0 = f[0], f1 = f[1], f2 = f[2], f3 = f[3], f4 = f[4];
     const uint64_t g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3], g4 = g[4];
@@ -165,7 +168,7 @@ static void fe_mul(fe h, const fe f, const fe g)
 }
 
 /* h = f^2: the cross products counted once and doubled. */
-static void fe_sq(fe h, const fe f)
+FE_INLINE void fe_sq(fe h, const fe f)
 {
     const uint64_t f0 = f[0], f1 = f[1], f2 = f[2], f3 = f[3], f4 = f[4];
     const uint64_t f0_2 = 2 * f0, f1_2 = 2 * f1, f3_19 = 19 * f3, f4_19 = 19 * f4;
@@ -298,6 +301,9 @@ static void ladder(uint8_t out[32], const uint8_t k[32], const fe x1)
     fe_invert(z2, z2);
     fe_mul(x2, x2, z2);
     fe_tobytes(out, x2);
+    /* The ladder state encodes the scalar's bits: leave none of it on the stack. */
+    wipe(x2, sizeof x2); wipe(z2, sizeof z2); wipe(x3, sizeof x3); wipe(z3, sizeof z3);
+    wipe(&swap, sizeof swap);
 }
 
 int brisk_x25519(uint8_t out[32], const uint8_t scalar[32], const uint8_t u[32])
