@@ -6,7 +6,8 @@
  *   "carried"  every limb < 2^51 + 2^14 (output of fe_mul, fe_sq, fe_mul_small, fe_carry, fe_frombytes);
  *   inputs of fe_mul/fe_sq may have limbs up to 2^54 (see fe_mul for why that cannot overflow).
  * fe_add of two carried values gives limbs < 2^52 + 2^15; fe_sub(a, b) computes a + 2p - b, which needs
- * b carried (limb < 2p's limb, 2^52 - 38) and gives limbs < 2^53.
+ * b carried (limb < 2p's limb, 2^52 - 38) and gives limbs < 2^53 for a carried a, < 2^53 + 2^16 for a sum.
+ * Every multiplication input in the ladder and the Edwards addition is one of these, so below 2^54.
  *
  * Constant time in the scalar: the ladder (§5) swaps with a mask (fe_cswap), never a branch; the only
  * indices are the public loop counters; the fixed-base comb reads every table entry and selects with masks.
@@ -82,7 +83,7 @@ static void fe_tobytes(uint8_t s[32], const fe f)
 {
     fe h;
     fe_copy(h, f);
-    fe_carry(h); /* now h < 2^255 + 2^14 < 2p, so the quotient below is 0 or 1 */
+    fe_carry(h); /* now limbs < 2^51 except h1 < 2^51 + 2^13: h < 2p, so the quotient below is 0 or 1 */
     /* q = floor((h + 19) / 2^255), carried limb by limb: 1 exactly when h >= p. */
     uint64_t q = (h[0] + 19) >> 51;
     q = (h[1] + q) >> 51;
