@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Text;
 using Brisk.Crypto.KeyExchange;
 using Brisk.Server.Tests.Infrastructure;
 
@@ -20,6 +22,39 @@ public sealed class NativeX25519ServerTests
         Assert.Equal(NativeKeyExchangeProvider.IsLibraryAvailable ? "native" : "libcrypto", server.Configuration.Tls.KeyExchange.Name);
         Assert.True(server.Configuration.Tls.KeyExchange.IsSupported(NamedGroup.X25519));
         Assert.True(server.Configuration.Tls.KeyExchange.IsSupported(NamedGroup.Secp256r1));
+    }
+
+    [Fact]
+    public async Task Real_process_finds_the_native_library_and_logs_its_key_exchange()
+    {
+        // The server binary must find libbrisk_native.so next to itself (the build copies it there), not
+        // only the test process.
+        var pki = TestCertificates.Instance;
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Brisk.Server.dll"), "--listen", "127.0.0.1:0",
+                     "--cert", pki.ServerEcdsaCert, "--key", pki.ServerEcdsaKey, "--responder", "http" })
+            info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        try
+        {
+            var log = new StringBuilder();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (true)
+            {
+                var line = await process.StandardOutput.ReadLineAsync(cts.Token);
+                Assert.True(line is not null, log.ToString());
+                log.AppendLine(line);
+                if (line.StartsWith("listening on ", StringComparison.Ordinal))
+                    break;
+            }
+            string expected = NativeKeyExchangeProvider.IsLibraryAvailable ? "native" : "libcrypto";
+            Assert.Contains($"key exchange: {expected}", log.ToString());
+        }
+        finally
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
     }
 
     [Theory]
