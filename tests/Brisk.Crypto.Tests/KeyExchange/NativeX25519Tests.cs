@@ -245,6 +245,29 @@ public sealed class NativeX25519Tests
     }
 
     [Fact]
+    public void ServesManyThreadsAtOnce()
+    {
+        if (!NativeAvailable())
+            return;
+        // Per-thread random pools and the once-built fixed-base table under concurrency: every pair must agree
+        // and no public key may repeat.
+        int failures = 0;
+        var publicKeys = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
+        Parallel.For(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
+        {
+            using var a = NativeKeyExchangeProvider.Instance.Generate(NamedGroup.X25519);
+            using var b = NativeKeyExchangeProvider.Instance.Generate(NamedGroup.X25519);
+            var s1 = new byte[32];
+            var s2 = new byte[32];
+            if (!a.TryDeriveSharedSecret(b.PublicKey, s1) || !b.TryDeriveSharedSecret(a.PublicKey, s2) || !s1.AsSpan().SequenceEqual(s2) ||
+                !publicKeys.TryAdd(Convert.ToHexString(a.PublicKey), true) || !publicKeys.TryAdd(Convert.ToHexString(b.PublicKey), true))
+                Interlocked.Increment(ref failures);
+        });
+        Assert.Equal(0, failures);
+        Assert.Equal(400, publicKeys.Count);
+    }
+
+    [Fact]
     public void PrivateKeyRandomNeverRepeatsAcrossRefills()
     {
         // 100 keys cross the 1 KiB pool boundary three times; every slice must be fresh and non-trivial.
