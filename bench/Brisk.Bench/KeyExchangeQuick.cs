@@ -35,6 +35,24 @@ public sealed class QuickKex : IQuickCommand
         var (x25519, systemP256) = Compare(Handshake(libcrypto, NamedGroup.X25519), Handshake(system, NamedGroup.Secp256r1));
         Report("x25519-handshake", "libcrypto", x25519, "system_p256", systemP256);
 
+        // Brisk's own X25519 kernel (libbrisk_native.so) against libcrypto's EVP_PKEY X25519, same run.
+        if (NativeKeyExchangeProvider.IsLibraryAvailable)
+        {
+            var native = NativeKeyExchangeProvider.Instance;
+            var (ours, theirs) = Compare(Handshake(native, NamedGroup.X25519), Handshake(libcrypto, NamedGroup.X25519));
+            Report("x25519-handshake", "native", ours, "libcrypto", theirs);
+            (ours, theirs) = Compare(
+                () => native.Generate(NamedGroup.X25519).Dispose(),
+                () => libcrypto.Generate(NamedGroup.X25519).Dispose());
+            Report("x25519-generate", "native", ours, "libcrypto", theirs);
+            (ours, theirs) = Compare(Derive(native), Derive(libcrypto));
+            Report("x25519-derive", "native", ours, "libcrypto", theirs);
+        }
+        else
+        {
+            Console.WriteLine("# kex: libbrisk_native.so not loaded; no native x25519 rows");
+        }
+
         foreach (var (curve, hashLength, label) in new[] { (ECCurve.NamedCurves.nistP256, 32, "ecdsa-p256-sign"), (ECCurve.NamedCurves.nistP384, 48, "ecdsa-p384-sign") })
         {
             using var dotnetKey = ECDsa.Create(curve);
@@ -100,6 +118,20 @@ public sealed class QuickKex : IQuickCommand
         return () =>
         {
             using var key = provider.Generate(group);
+            if (!key.TryDeriveSharedSecret(peerPublic, secret))
+                throw new InvalidOperationException("derive failed");
+        };
+    }
+
+    /// <summary>Derive only, with one key reused (the second half of a handshake).</summary>
+    private static Action Derive(IKeyExchangeProvider provider)
+    {
+        using var peer = provider.Generate(NamedGroup.X25519);
+        byte[] peerPublic = peer.PublicKey.ToArray();
+        var key = provider.Generate(NamedGroup.X25519); // lives for the whole run
+        var secret = new byte[32];
+        return () =>
+        {
             if (!key.TryDeriveSharedSecret(peerPublic, secret))
                 throw new InvalidOperationException("derive failed");
         };

@@ -30,16 +30,16 @@ public sealed class ClientPartsQuick : IQuickCommand
         var pss = rsa.SignData(content, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
         using var ec = ecScenario.Certificate.GetECDsaPrivateKey()!;
         var ecdsa = ec.SignData(content, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
-        using var peer = LibCryptoKeyExchangeProvider.Instance.Generate(NamedGroup.X25519);
+        using var peer = KeyExchangeProviders.Default.Generate(NamedGroup.X25519);
         var peerPublic = peer.PublicKey.ToArray();
         var shared = new byte[32];
         var premaster = new byte[48];
         var key16 = new byte[16];
 
-        Report("x25519-generate", () => LibCryptoKeyExchangeProvider.Instance.Generate(NamedGroup.X25519).Dispose());
+        Report("x25519-generate", () => KeyExchangeProviders.Default.Generate(NamedGroup.X25519).Dispose());
         Report("x25519-generate+derive", () =>
         {
-            using var k = LibCryptoKeyExchangeProvider.Instance.Generate(NamedGroup.X25519);
+            using var k = KeyExchangeProviders.Default.Generate(NamedGroup.X25519);
             k.TryDeriveSharedSecret(peerPublic, shared);
         });
         Report("rsa2048-pss-verify(cached key)", () => rsaKey!.Verify(SignatureScheme.RsaPssRsaeSha256, content, pss));

@@ -72,7 +72,7 @@ public sealed class HandshakeScenario
         EnableTls13 = Tls13,
         Tls12CipherSuites = Tls13 ? CipherSuites.Tls12Default : [Suite],
         Tls13CipherSuites = Tls13 ? [Suite] : CipherSuites.Tls13Default,
-        KeyExchange = LibCryptoKeyExchangeProvider.Instance,
+        KeyExchange = KeyExchangeProviders.Default, // what the server and the client use (native X25519 when built)
         RecordCrypto = ManagedAeadProvider.Default,
         // Tickets only where the scenario resumes (compare.sh runs the full-handshake scenarios without them too).
         TicketKeys = Resumed ? _ticketKeys.Value : null,

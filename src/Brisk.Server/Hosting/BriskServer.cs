@@ -70,6 +70,7 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
             LogCertificate(_logger, certificate.KeyType.ToString(), certificate.Leaf.Subject, certificate.Sha256Fingerprint);
         LogCertificateStore(_logger, store.All.Count, store.NameCount, store.Default.Count, store.UnknownNames.ToString());
         LogRecordCrypto(_logger, _configuration.RecordCryptoDescription);
+        LogKeyExchange(_logger, _configuration.Tls.KeyExchange.Name);
         LogInlineCompletions(_logger, _configuration.InlineCompletions ? "on" : "off", InlineCompletionsSwitch.Description, Environment.ProcessorCount);
         if (_configuration.Tls.ClientCertificatePolicy is LdapClientCertificatePolicy directory)
         {
@@ -320,6 +321,10 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "record encryption: {Description}")]
     private static partial void LogRecordCrypto(ILogger logger, string description);
+
+    // "native" = Brisk's X25519 kernel (libbrisk_native.so) with libcrypto for the NIST curves; "libcrypto" without it.
+    [LoggerMessage(EventId = 470, Level = LogLevel.Information, Message = "key exchange: {Provider}")]
+    private static partial void LogKeyExchange(ILogger logger, string provider);
 
     [LoggerMessage(EventId = 326, Level = LogLevel.Information, Message = "client directory check: {Server} base={Base} filter={Filter} bind={Bind} cache-ttl={CacheTtl}s on-unreachable={OnUnreachable}")]
     private static partial void LogClientDirectory(ILogger logger, string server, string @base, string filter, string bind, double cacheTtl, string onUnreachable);

@@ -239,11 +239,12 @@ public sealed class ServerConfiguration
         var (enable12, enable13) = ParseVersions(options.TlsVersions);
         var (suites12, suites13) = ParseCiphers(options.Ciphers);
         var groups = ParseGroups(options.Groups);
-        var keyExchange = previous?.Tls.KeyExchange as LibCryptoKeyExchangeProvider ?? new LibCryptoKeyExchangeProvider();
+        // Brisk's native X25519 kernel when libbrisk_native.so is loaded (NIST curves from libcrypto), else libcrypto.
+        var keyExchange = previous?.Tls.KeyExchange ?? KeyExchangeProviders.Default;
         foreach (var group in groups)
         {
             if (!keyExchange.IsSupported(group))
-                throw new ConfigurationException($"Groups: {group} is not available from the system libcrypto");
+                throw new ConfigurationException($"Groups: {group} is not available from the '{keyExchange.Name}' key exchange (no libcrypto.so.3?)");
         }
 
         if (enable13 && suites13.Count == 0)

@@ -48,7 +48,8 @@ public sealed class TlsClientOptions
     /// </summary>
     public bool EnableSessionTickets { get; init; }
 
-    public IKeyExchangeProvider KeyExchange { get; init; } = LibCryptoKeyExchangeProvider.Instance;
+    /// <summary>Default: <see cref="KeyExchangeProviders.Default"/> (native X25519 when libbrisk_native.so is loaded, else libcrypto).</summary>
+    public IKeyExchangeProvider KeyExchange { get; init; } = KeyExchangeProviders.Default;
 
     public IAeadProvider RecordCrypto { get; init; } = ManagedAeadProvider.Default;
 

@@ -94,7 +94,9 @@ public class KeyExchangeProvidersTests
     {
         Assert.Same(LibCryptoKeyExchangeProvider.Instance, KeyExchangeProviders.ByName("libcrypto"));
         Assert.Same(SystemKeyExchangeProvider.Instance, KeyExchangeProviders.ByName("system"));
-        Assert.Same(LibCryptoKeyExchangeProvider.Instance, KeyExchangeProviders.Default); // libcrypto.so.3 is present here
+        // libcrypto.so.3 is present here; the native X25519 kernel is preferred when libbrisk_native.so is built.
+        Assert.Same(NativeKeyExchangeProvider.IsLibraryAvailable ? NativeKeyExchangeProvider.Instance : LibCryptoKeyExchangeProvider.Instance,
+            KeyExchangeProviders.Default);
         Assert.Null(KeyExchangeProviders.ByName("managed"));
     }
 }
