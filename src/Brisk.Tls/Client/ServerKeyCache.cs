@@ -29,13 +29,13 @@ public sealed class ServerPublicKey
     private readonly int _ecKeyBits;
     private readonly PublicKeyVerifier? _verifier;
 
-    private ServerPublicKey(RSA? rsa, ECDsa? ecdsa)
+    private ServerPublicKey(RSA? rsa, ECDsa? ecdsa, bool direct)
     {
         _rsa = rsa;
         _ecdsa = ecdsa;
         _ecKeyBits = ecdsa?.KeySize ?? 0;
         RsaModulusLength = rsa is null ? 0 : rsa.KeySize / 8;
-        _verifier = CreateVerifier(rsa, ecdsa);
+        _verifier = direct ? CreateVerifier(rsa, ecdsa) : null;
     }
 
     /// <summary>Whether signatures are checked through libcrypto directly (<see cref="PublicKeyVerifier"/>) rather than .NET.</summary>
@@ -74,7 +74,11 @@ public sealed class ServerPublicKey
     public int RsaModulusLength { get; }
 
     /// <summary>Decodes the key of a DER certificate; false for key types Brisk's client does not use or a malformed certificate.</summary>
-    public static bool TryDecode(ReadOnlySpan<byte> certificateDer, out ServerPublicKey? key)
+    public static bool TryDecode(ReadOnlySpan<byte> certificateDer, out ServerPublicKey? key) =>
+        TryDecode(certificateDer, direct: true, out key);
+
+    /// <param name="direct">False keeps the .NET verification path even where libcrypto is loadable (tests compare both).</param>
+    internal static bool TryDecode(ReadOnlySpan<byte> certificateDer, bool direct, out ServerPublicKey? key)
     {
         key = null;
         try
@@ -83,13 +87,13 @@ public sealed class ServerPublicKey
             var rsa = certificate.GetRSAPublicKey();
             if (rsa is not null)
             {
-                key = new ServerPublicKey(rsa, null);
+                key = new ServerPublicKey(rsa, null, direct);
                 return true;
             }
             var ecdsa = certificate.GetECDsaPublicKey();
             if (ecdsa is not null && ecdsa.KeySize is 256 or 384)
             {
-                key = new ServerPublicKey(null, ecdsa);
+                key = new ServerPublicKey(null, ecdsa, direct);
                 return true;
             }
             ecdsa?.Dispose();
