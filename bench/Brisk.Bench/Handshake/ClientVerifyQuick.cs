@@ -40,6 +40,8 @@ public sealed class ClientVerifyQuick : IQuickCommand
         Report("rsa2048-pss-verify direct", rsaBase, () => rsaDirect!.Verify(SignatureScheme.RsaPssRsaeSha256, content, pss));
         double ecBase = Report("ecdsa-p256-verify .NET", 0, () => ecDotNet!.Verify(SignatureScheme.EcdsaSecp256r1Sha256, content, ecdsa));
         Report("ecdsa-p256-verify direct(table)", ecBase, () => ecDirect!.Verify(SignatureScheme.EcdsaSecp256r1Sha256, content, ecdsa));
+        byte[] sValue = RandomNumberGenerator.GetBytes(31), inverse = new byte[32];
+        Report("p256-order-inverse C#", 0, () => P256OrderInverse.TryInvert(sValue, inverse));
         if (noTable is not null)
             Report("ecdsa-p256-verify direct(no table)", ecBase, () => noTable.VerifyEcdsa(digest, ecdsa));
     }
