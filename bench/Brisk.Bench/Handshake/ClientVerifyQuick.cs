@@ -33,7 +33,7 @@ public sealed class ClientVerifyQuick : IQuickCommand
         ServerPublicKey.TryDecode(ecScenario.Certificate.RawData, direct: false, out var ecDotNet);
         ServerPublicKey.TryDecode(ecScenario.Certificate.RawData, direct: true, out var ecDirect);
         var q = ec.ExportParameters(false).Q;
-        using var noTable = PublicKeyVerifier.CreateEcdsa(NamedGroup.Secp256r1, q.X, q.Y, precomputeTable: false);
+        using var noTable = PublicKeyVerifier.CreateEcdsa(NamedGroup.Secp256r1, q.X, q.Y, PublicKeyVerifier.NeverBuildTable);
         var digest = SHA256.HashData(content);
 
         double rsaBase = Report("rsa2048-pss-verify .NET", 0, () => rsaDotNet!.Verify(SignatureScheme.RsaPssRsaeSha256, content, pss));

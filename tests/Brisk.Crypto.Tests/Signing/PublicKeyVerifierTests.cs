@@ -30,7 +30,7 @@ public sealed class PublicKeyVerifierTests
                 string id = publicKey.GetProperty("uncompressed").GetString()!;
                 if (!keys.TryGetValue(id, out var key))
                 {
-                    key = PublicKeyVerifier.CreateEcdsa(curve, Hex(publicKey, "wx"), Hex(publicKey, "wy"), table);
+                    key = PublicKeyVerifier.CreateEcdsa(curve, Hex(publicKey, "wx"), Hex(publicKey, "wy"), TableMode(table));
                     keys[id] = key;
                     Assert.NotNull(key);
                     Assert.Equal(table, key!.HasPublicPointTable);
@@ -242,7 +242,9 @@ public sealed class PublicKeyVerifierTests
         if (!PublicKeyVerifier.IsSupported)
             return;
         using var signer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var key = EcdsaKey(signer, table: true);
+        var q = signer.ExportParameters(false).Q;
+        // Default threshold: the table gets built by one of the threads while the others verify.
+        using var key = PublicKeyVerifier.CreateEcdsa(NamedGroup.Secp256r1, q.X, q.Y)!;
         byte[] digest = Digest(HashAlgorithmName.SHA256, Message);
         byte[] signature = signer.SignHash(digest, DSASignatureFormat.Rfc3279DerSequence);
         byte[] bad = (byte[])signature.Clone();
@@ -255,6 +257,36 @@ public sealed class PublicKeyVerifierTests
                 Interlocked.Increment(ref failures);
         });
         Assert.Equal(0, failures);
+        Assert.True(key.HasPublicPointTable);
+    }
+
+    private static int TableMode(bool table) => table ? PublicKeyVerifier.BuildTableNow : PublicKeyVerifier.NeverBuildTable;
+
+    [Fact]
+    public void TableIsBuiltOnTheThresholdUseAndResultsDoNotChange()
+    {
+        if (!PublicKeyVerifier.IsSupported)
+            return;
+        using var signer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var q = signer.ExportParameters(false).Q;
+        using var key = PublicKeyVerifier.CreateEcdsa(NamedGroup.Secp256r1, q.X, q.Y, tableAfterUses: 5)!;
+        byte[] digest = Digest(HashAlgorithmName.SHA256, Message);
+        byte[] signature = signer.SignHash(digest, DSASignatureFormat.Rfc3279DerSequence);
+        byte[] bad = (byte[])signature.Clone();
+        bad[^2] ^= 0x10;
+        int uses = 0;
+        while (!key.HasPublicPointTable)
+        {
+            Assert.True(key.VerifyEcdsa(digest, signature), $"use {uses + 1}");
+            uses++;
+            Assert.True(uses <= 5, "no table after 5 uses");
+        }
+        Assert.Equal(5, uses);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(key.VerifyEcdsa(digest, signature));
+            Assert.False(key.VerifyEcdsa(digest, bad));
+        }
     }
 
     private static bool Verify(PublicKeyVerifier key, bool pss, HashAlgorithmName hash, byte[] digest, byte[] signature) =>
@@ -264,7 +296,7 @@ public sealed class PublicKeyVerifierTests
     {
         var parameters = signer.ExportParameters(false);
         var curve = signer.KeySize == 256 ? NamedGroup.Secp256r1 : NamedGroup.Secp384r1;
-        var key = PublicKeyVerifier.CreateEcdsa(curve, parameters.Q.X, parameters.Q.Y, table);
+        var key = PublicKeyVerifier.CreateEcdsa(curve, parameters.Q.X, parameters.Q.Y, TableMode(table));
         Assert.NotNull(key);
         Assert.Equal(table, key!.HasPublicPointTable);
         return key;
