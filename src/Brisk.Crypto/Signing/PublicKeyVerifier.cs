@@ -251,7 +251,7 @@ public sealed unsafe class PublicKeyVerifier : IDisposable
                 return false;
             // Exactly one caller sees the count reach the threshold, so exactly one builds the table; the others
             // keep using the plain path until it is published.
-            if (_tableAfterUses > 0 && Interlocked.Increment(ref _uses) == _tableAfterUses)
+            if (_tableAfterUses > 0 && Volatile.Read(ref _publicGroup) == 0 && Interlocked.Increment(ref _uses) == _tableAfterUses)
                 Volatile.Write(ref _publicGroup, BuildPublicPointTable(ctx));
             fixed (byte* pr = rBytes)
             fixed (byte* ps = sBytes)
