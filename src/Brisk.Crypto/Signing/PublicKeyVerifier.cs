@@ -14,17 +14,18 @@ namespace Brisk.Crypto.Signing;
 /// <para>ECDSA: verification computes u1·G + u2·Q. libcrypto's own ECDSA_verify multiplies the public point
 /// Q with a windowed method from scratch every time (~41 µs on P-256 here, two thirds of a verification).
 /// This key instead keeps a second EC_GROUP whose generator is Q and asks libcrypto to precompute its
-/// fixed-base table (EC_GROUP_precompute_mult, ~25 ms and ~150 KB once per key, built by default on the key's 64th
-/// use), so u2·Q costs what u1·G
-/// costs (~8 µs). Everything else follows SEC 1 §4.1.4 step by step: 0 &lt; r, s &lt; n, e from the leftmost
-/// bits of the digest, w = s⁻¹, u1 = e·w, u2 = r·w, R = u1·G + u2·Q ≠ O, accept iff x(R) mod n = r. The table
-/// is checked once against a plain multiplication when the key is made; without it the same arithmetic runs
-/// with a single EC_POINT_mul (G and Q together).</para>
+/// fixed-base table (EC_GROUP_precompute_mult, ~25 ms and ~150 KB once per key, built by default on the key's
+/// 64th use), so u2·Q costs what u1·G costs (~8 µs). Everything else follows SEC 1 §4.1.4 step by step:
+/// 0 &lt; r, s &lt; n, e from the leftmost bits of the digest, w = s⁻¹ (P-256: <see cref="P256OrderInverse"/>,
+/// P-384: BN_mod_inverse), u1 = e·w, u2 = r·w, R = u1·G + u2·Q ≠ O, accept iff x(R) mod n = r. The table is
+/// checked once against a plain multiplication when it is built; without it the same arithmetic runs with a
+/// single EC_POINT_mul (G and Q together).</para>
 /// <para>RSA: RSA_verify (PKCS#1 v1.5: DigestInfo compare) and RSA_public_decrypt + RSA_verify_PKCS1_PSS_mgf1
 /// (PSS with MGF1 of the same hash and a salt of the hash length, as TLS uses, RFC 8446 §4.2.3) on an RSA
 /// kept for the key, with the digests fetched once; no EVP_PKEY_CTX and no provider lookup per call.</para>
 /// <para>Only public data flows here, so variable-time arithmetic is fine. Every method returns false for a
-/// bad signature or bad input, never throws for it. Thread-safe: verification only reads the key. Dispose
+/// bad signature or bad input, never throws for it. Thread-safe: verification only reads the key (the table is
+/// built by exactly one caller and published with a single pointer write). Dispose
 /// only when no other thread can be verifying with the key; a key dropped without Dispose is freed by its
 /// finalizer.</para>
 /// </remarks>
