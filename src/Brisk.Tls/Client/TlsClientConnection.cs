@@ -145,11 +145,12 @@ public sealed class TlsClientConnection : IDisposable
     {
         if (_state != State.Start)
             throw new InvalidOperationException("The handshake has already started.");
-        RandomNumberGenerator.Fill(_clientRandom);
+        PublicRandom.Fill(_clientRandom);
         if (_offeredSession is not null && _offeredSession.Version == ProtocolVersion.Tls12)
         {
             // RFC 5077 §3.4: a client offering a ticket generates a session ID; the server echoes it on acceptance.
-            _legacySessionId = RandomNumberGenerator.GetBytes(32);
+            _legacySessionId = new byte[32];
+            PublicRandom.Fill(_legacySessionId);
         }
         var groups = _options.Groups;
         if (_options.EnableTls13)
