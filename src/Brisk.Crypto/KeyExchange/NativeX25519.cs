@@ -125,7 +125,7 @@ internal sealed class NativeX25519Key : IEphemeralKey
     public static NativeX25519Key Generate()
     {
         byte[] keys = GC.AllocateUninitializedArray<byte>(2 * KeyLength, pinned: true);
-        PrivateKeyRandom.Fill(keys.AsSpan(0, KeyLength));
+        PooledRandom.Fill(keys.AsSpan(0, KeyLength));
         return FromPrivateKey(keys);
     }
 
@@ -162,48 +162,5 @@ internal sealed class NativeX25519Key : IEphemeralKey
     {
         _disposed = true;
         CryptographicOperations.ZeroMemory(_keys.AsSpan(0, KeyLength));
-    }
-}
-
-/// <summary>
-/// CSPRNG output for private keys, drawn from <see cref="RandomNumberGenerator"/> a kilobyte at a time per
-/// thread. On Linux every Fill is a system call (getrandom or /dev/urandom); measured in the quick kex
-/// command, one 32-byte Fill cost ~3 µs on this (virtualised) machine, ~20% of a native X25519 key
-/// generation, while a 1 KiB Fill costs about the same as a 32-byte one. Each 32-byte slice is handed out
-/// once and erased from the pool as it is taken; the pool is pinned so no moved copy is left behind. The
-/// bytes not yet handed out reveal future keys of that thread, the same exposure as the state of a DRBG
-/// (which is what libcrypto's own key generation draws from).
-/// </summary>
-internal static class PrivateKeyRandom
-{
-    private const int PoolSize = 1024;
-
-    [ThreadStatic]
-    private static Pool? t_pool;
-
-    private sealed class Pool
-    {
-        public readonly byte[] Bytes = GC.AllocateUninitializedArray<byte>(PoolSize, pinned: true);
-        public int Next = PoolSize; // empty: the first take refills
-    }
-
-    /// <summary>Fills <paramref name="destination"/> (at most 1 KiB) with fresh CSPRNG bytes.</summary>
-    public static void Fill(Span<byte> destination)
-    {
-        if (destination.Length > PoolSize)
-        {
-            RandomNumberGenerator.Fill(destination);
-            return;
-        }
-        Pool pool = t_pool ??= new Pool();
-        if (PoolSize - pool.Next < destination.Length)
-        {
-            RandomNumberGenerator.Fill(pool.Bytes);
-            pool.Next = 0;
-        }
-        Span<byte> taken = pool.Bytes.AsSpan(pool.Next, destination.Length);
-        taken.CopyTo(destination);
-        CryptographicOperations.ZeroMemory(taken);
-        pool.Next += destination.Length;
     }
 }

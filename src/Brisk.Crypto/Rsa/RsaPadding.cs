@@ -72,7 +72,7 @@ public static class RsaPadding
         mPrime[..8].Clear();
         digest.CopyTo(mPrime[8..]);
         Span<byte> salt = mPrime[(8 + hashLength)..];
-        RandomNumberGenerator.Fill(salt);
+        PooledRandom.Fill(salt);
         CryptographicOperations.HashData(hash, mPrime, h);
 
         // Steps 7–10: DB = PS || 0x01 || salt, masked with MGF1(H, emLen − hLen − 1).

@@ -1,8 +1,9 @@
-using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers;
 using System.Security.Cryptography;
 using Brisk.Crypto.Hashing;
 using Brisk.Crypto.KeyExchange;
+using Brisk.Crypto;
 using Brisk.Tls.Codec;
 using Brisk.Tls.KeySchedule;
 using Brisk.Tls.Messages;
@@ -145,12 +146,12 @@ public sealed class TlsClientConnection : IDisposable
     {
         if (_state != State.Start)
             throw new InvalidOperationException("The handshake has already started.");
-        PublicRandom.Fill(_clientRandom);
+        PooledRandom.Fill(_clientRandom);
         if (_offeredSession is not null && _offeredSession.Version == ProtocolVersion.Tls12)
         {
             // RFC 5077 §3.4: a client offering a ticket generates a session ID; the server echoes it on acceptance.
             _legacySessionId = new byte[32];
-            PublicRandom.Fill(_legacySessionId);
+            PooledRandom.Fill(_legacySessionId);
         }
         var groups = _options.Groups;
         if (_options.EnableTls13)

@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Security.Cryptography;
 using System.Text;
 using Brisk.Crypto.KeyExchange;
+using Brisk.Crypto;
 using Brisk.Tls.Codec;
 using Brisk.Tls.Credentials;
 using Brisk.Tls.KeySchedule;
@@ -85,7 +86,7 @@ internal sealed class Tls12ServerHandshake : IDisposable
         // sends an empty session_id (§3.4) and, at the end, NewSessionTicket. Otherwise a cached session gets an ID.
         _issueTicket = _extendedMasterSecret && _options.TicketKeys is not null && _clientHello.SessionTicket is not null;
         if (_extendedMasterSecret && !_issueTicket && _options.SessionCache is not null)
-            _sessionId = RandomNumberGenerator.GetBytes(32);
+            _sessionId = PooledRandom.GetBytes(32);
 
         using var flight = new TlsWriter(4096);
         WriteServerHello(flight);
@@ -245,7 +246,7 @@ internal sealed class Tls12ServerHandshake : IDisposable
 
     private void WriteServerHello(TlsWriter flight)
     {
-        RandomNumberGenerator.Fill(_serverRandom);
+        PooledRandom.Fill(_serverRandom);
         if (_options.EnableTls13)
         {
             // RFC 8446 §4.1.3: a TLS 1.3 server negotiating TLS 1.2 marks its random so 1.3 clients detect downgrades.

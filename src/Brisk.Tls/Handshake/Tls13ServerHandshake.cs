@@ -1,8 +1,9 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Security.Cryptography;
 using System.Text;
 using Brisk.Crypto.Hashing;
 using Brisk.Crypto.KeyExchange;
+using Brisk.Crypto;
 using Brisk.Tls.Codec;
 using Brisk.Tls.Credentials;
 using Brisk.Tls.KeySchedule;
@@ -370,10 +371,12 @@ internal sealed class Tls13ServerHandshake : IDisposable
             _applicationSecrets!.ResumptionMasterSecret(transcriptHash, resumptionMasterSecret);
             using var flight = new TlsWriter(512);
             var now = _options.Time.GetUtcNow();
+            Span<byte> ageAddBytes = stackalloc byte[4];
             for (int i = 0; i < Math.Min(_options.Tls13TicketCount, byte.MaxValue); i++)
             {
                 byte[] nonce = [(byte)i]; // unique among this connection's tickets, as §4.6.1 requires
-                uint ageAdd = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4));
+                PooledRandom.Fill(ageAddBytes);
+                uint ageAdd = BitConverter.ToUInt32(ageAddBytes);
                 var psk = new byte[hashLength];
                 Tls13KeyDerivation.ResumptionPsk(Hash, resumptionMasterSecret, nonce, psk);
                 byte[] ticket;
@@ -446,7 +449,7 @@ internal sealed class Tls13ServerHandshake : IDisposable
 
         var records = _connection.Records;
         using var flight = new TlsWriter(4096);
-        var serverRandom = RandomNumberGenerator.GetBytes(ServerHello.RandomLength);
+        var serverRandom = PooledRandom.GetBytes(ServerHello.RandomLength);
         new ServerHello
         {
             LegacyVersion = ProtocolVersion.Tls12,

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Brisk.Crypto.Aead;
+using Brisk.Crypto;
 
 namespace Brisk.Tls.Resumption;
 
@@ -92,7 +93,7 @@ public sealed class TicketKeyRing : IDisposable
         var ticket = new byte[Overhead + plaintext.Length];
         key.Name.CopyTo(ticket, 0);
         var nonce = ticket.AsSpan(KeyNameLength, NonceLength);
-        RandomNumberGenerator.Fill(nonce);
+        PooledRandom.Fill(nonce);
         using var aead = _aead.Create(AeadAlgorithm.Aes256Gcm, key.Key);
         aead.Seal(nonce, plaintext, ticket.AsSpan(KeyNameLength + NonceLength, plaintext.Length), ticket.AsSpan(ticket.Length - TagLength), key.Name);
         return ticket;

@@ -1,6 +1,7 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Security.Cryptography;
 using Brisk.Crypto.Signing;
+using Brisk.Crypto;
 using Brisk.Tls.Client;
 using Brisk.Tls.Protocol;
 
@@ -88,18 +89,6 @@ public sealed class ServerKeyCacheTests
         var wrong = kind == "rsa" ? SignatureScheme.EcdsaSecp256r1Sha256 : SignatureScheme.RsaPssRsaeSha256;
         Assert.False(direct.Verify(wrong, Content, sign(SchemesFor(kind)[0])));
         Assert.False(dotnet.Verify(wrong, Content, sign(SchemesFor(kind)[0])));
-    }
-
-    [Fact]
-    public void PublicRandomNeverRepeats()
-    {
-        var seen = new HashSet<string>();
-        Span<byte> value = stackalloc byte[32];
-        for (int i = 0; i < 200; i++) // more than one batch
-        {
-            PublicRandom.Fill(value);
-            Assert.True(seen.Add(Convert.ToHexString(value)));
-        }
     }
 
     private static SignatureScheme[] SchemesFor(string kind) => kind switch
