@@ -13,8 +13,9 @@ usage: loadtests/compare.sh [options]
   --peers LIST          brisk,nginx,openssl,kestrel (default all); also brisk-fiat: Brisk with a Fiat key family
                         (keygen --batch B, all B certificates, --rsa-engine fiat) in the RSA scenarios
   --fiat-batch B        keys in brisk-fiat's family, 2-8 (default 4)
-  --ceiling             first measure `openssl speed rsa2048` on the server core (5 s) and add a column:
-                        handshakes per server CPU-second divided by that sign/s (the one-at-a-time ceiling)
+  --ceiling             measure `openssl speed rsa2048` on the server core (3 s) before and after each RSA
+                        scenario and add a column: handshakes per server CPU-second divided by the mean sign/s
+                        (the one-at-a-time ceiling; measured per scenario because a shared host's speed drifts)
   --scenarios LIST      tls12-rsa-kx,tls12-ecdhe-x25519,tls13-rsa,tls13-ecdsa,resumed-tls13,resumed-tls12,bulk,idle
                         (default all)
   --idle N              connections held open in the idle scenario (default 10000; --quick: 2000)
@@ -238,12 +239,10 @@ IFS=',' read -r -a SCEN_LIST <<<"$SCENARIOS"
 echo "compare.sh: duration $DURATION, warm-up $WARMUP, concurrency $CONCURRENCY, request $REQUEST, engine $ENGINE; server on core $SERVER_CORE, load generator on core $CLIENT_CORE"
 echo "ratios are vs nginx; hs/CPU-s = handshakes per server CPU-second (from /proc/PID/stat); * = load generator saturated its core"
 SPEED=""
-if [[ $CEILING == 1 ]]; then
-  log "openssl speed rsa2048 on core $SERVER_CORE (5 s)"
-  # The 'rsa 2048 bits  0.000253s 0.000007s  3955.3 150000.0' row: sign/s is the second-to-last field.
-  SPEED=$(taskset -c $SERVER_CORE openssl speed -seconds 5 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print $(NF-1) }' | tail -1)
-  echo "ceiling: openssl speed rsa2048 on core $SERVER_CORE = ${SPEED:-?} sign/s ($(openssl version 2>/dev/null | cut -d' ' -f1-2)); ÷ceiling = hs/CPU-s ÷ that"
-fi
+rsa_speed() { # openssl speed rsa2048 sign/s on the server core; the 'rsa 2048 bits 0.000253s 0.000007s 3955.3 150000.0' row
+  taskset -c $SERVER_CORE openssl speed -seconds 3 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print $(NF-1) }' | tail -1
+}
+[[ $CEILING == 1 ]] && echo "ceiling: openssl speed rsa2048 ($(openssl version 2>/dev/null | cut -d' ' -f1-2)) on core $SERVER_CORE before and after each RSA scenario; ÷ceiling = hs/CPU-s ÷ their mean"
 for scen in "${SCEN_LIST[@]}"; do
   row=""
   for r in "${SCENARIO_TABLE[@]}"; do [[ ${r%%|*} == "$scen" ]] && row=$r; done
@@ -252,6 +251,11 @@ for scen in "${SCEN_LIST[@]}"; do
   echo
   echo "== $name: $title"
   declare -A RES=() NOTE=()
+  SPEED=""
+  if [[ $CEILING == 1 && $kind == rsa && $name != bulk && $name != idle ]]; then
+    log "$name: openssl speed rsa2048 on core $SERVER_CORE"
+    SPEED_BEFORE=$(rsa_speed)
+  fi
   for peer in "${PEER_LIST[@]}"; do
     if [[ -n ${PEER_BROKEN[$peer]:-} ]]; then NOTE[$peer]="FAILED: ${PEER_BROKEN[$peer]}"; continue; fi
     if [[ $name == bulk && $peer != brisk ]]; then NOTE[$peer]="n/a (no echo responder)"; continue; fi
@@ -281,6 +285,12 @@ for scen in "${SCEN_LIST[@]}"; do
     stop_peer
   done
 
+  if [[ -n ${SPEED_BEFORE:-} ]]; then
+    SPEED_AFTER=$(rsa_speed)
+    SPEED=$(awk -v a="$SPEED_BEFORE" -v b="$SPEED_AFTER" 'BEGIN { if (a > 0 && b > 0) printf "%.1f", (a + b) / 2 }')
+    echo "ceiling: openssl speed rsa2048 = $SPEED_BEFORE sign/s before, $SPEED_AFTER after (mean $SPEED)"
+    SPEED_BEFORE=""
+  fi
   if [[ $name == bulk ]]; then
     printf '%-9s %10s %8s\n' peer "GB/s" errors
     for peer in "${PEER_LIST[@]}"; do
