@@ -53,15 +53,7 @@ public sealed class ClientPartsQuick : IQuickCommand
     private static void Report(string name, Action action)
     {
         for (int i = 0; i < 50; i++) action();
-        var rounds = new double[5];
-        for (int r = 0; r < rounds.Length; r++)
-        {
-            long start = ThreadCpu.Nanoseconds();
-            int n = 0;
-            do { action(); n++; } while (ThreadCpu.Nanoseconds() - start < 40_000_000);
-            rounds[r] = (ThreadCpu.Nanoseconds() - start) / 1000.0 / n;
-        }
-        Array.Sort(rounds);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PART {name} cpu_us={rounds[2]:F1}"));
+        double median = ThreadCpu.MedianMicrosecondsPerCall(action);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PART {name} cpu_us={median:F1}"));
     }
 }

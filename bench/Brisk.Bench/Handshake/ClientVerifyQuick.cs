@@ -51,16 +51,7 @@ public sealed class ClientVerifyQuick : IQuickCommand
         // More than PublicKeyVerifier.DefaultTableAfterUses: the ECDSA table is in place before timing starts.
         for (int i = 0; i < 100; i++)
             if (!action()) throw new InvalidOperationException($"{name}: the signature does not verify");
-        var rounds = new double[5];
-        for (int r = 0; r < rounds.Length; r++)
-        {
-            long start = ThreadCpu.Nanoseconds();
-            int n = 0;
-            do { action(); n++; } while (ThreadCpu.Nanoseconds() - start < 40_000_000);
-            rounds[r] = (ThreadCpu.Nanoseconds() - start) / 1000.0 / n;
-        }
-        Array.Sort(rounds);
-        double median = rounds[2];
+        double median = ThreadCpu.MedianMicrosecondsPerCall(() => action());
         string ratio = baseline > 0 ? string.Create(CultureInfo.InvariantCulture, $" ratio_vs_dotnet={median / baseline:F2}") : "";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PART {name} cpu_us={median:F1}{ratio}"));
         return median;

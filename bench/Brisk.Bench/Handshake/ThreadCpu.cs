@@ -28,6 +28,24 @@ internal static partial class ThreadCpu
         return t.Seconds * 1_000_000_000 + t.Nanoseconds;
     }
 
+    /// <summary>
+    /// Median of <paramref name="rounds"/> rounds of this thread's CPU microseconds per call of <paramref name="action"/>,
+    /// each round repeating it for about <paramref name="roundNanoseconds"/> of CPU.
+    /// </summary>
+    public static double MedianMicrosecondsPerCall(Action action, int rounds = 5, long roundNanoseconds = 40_000_000)
+    {
+        var perCall = new double[rounds];
+        for (int r = 0; r < rounds; r++)
+        {
+            long start = Nanoseconds();
+            int n = 0;
+            do { action(); n++; } while (Nanoseconds() - start < roundNanoseconds);
+            perCall[r] = (Nanoseconds() - start) / 1000.0 / n;
+        }
+        Array.Sort(perCall);
+        return perCall[rounds / 2];
+    }
+
     /// <summary>CPU time of the whole process (all threads: GC, thread pool), in nanoseconds.</summary>
     public static long ProcessNanoseconds()
     {
