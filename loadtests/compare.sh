@@ -13,8 +13,8 @@ usage: loadtests/compare.sh [options]
   --peers LIST          brisk,nginx,openssl,kestrel (default all); also brisk-fiat: Brisk with a Fiat key family
                         (keygen --batch B, all B certificates, --rsa-engine fiat) in the RSA scenarios
   --fiat-batch B        keys in brisk-fiat's family, 2-8 (default 4)
-  --ceiling             measure `openssl speed rsa2048` on the server core (3 s) before and after each RSA
-                        scenario and add a column: handshakes per server CPU-second divided by the mean sign/s
+  --ceiling             measure `openssl speed rsa2048` on the server core (3 s) before and after each full RSA
+                        handshake scenario and add a column: handshakes per server CPU-second divided by the mean sign/s
                         (the one-at-a-time ceiling; measured per scenario because a shared host's speed drifts)
   --scenarios LIST      tls12-rsa-kx,tls12-ecdhe-x25519,tls13-rsa,tls13-ecdsa,resumed-tls13,resumed-tls12,bulk,idle
                         (default all)
@@ -252,7 +252,7 @@ for scen in "${SCEN_LIST[@]}"; do
   echo "== $name: $title"
   declare -A RES=() NOTE=()
   SPEED=""
-  if [[ $CEILING == 1 && $kind == rsa && $name != bulk && $name != idle ]]; then
+  if [[ $CEILING == 1 && $kind == rsa && $name != bulk && $name != idle && $name != resumed-* ]]; then
     log "$name: openssl speed rsa2048 on core $SERVER_CORE"
     SPEED_BEFORE=$(rsa_speed)
   fi
@@ -307,7 +307,7 @@ for scen in "${SCEN_LIST[@]}"; do
       else printf '%-9s %s\n' "$peer" "${NOTE[$peer]}"; fi
     done
   else
-    ceil_head=""; [[ -n $SPEED && $kind == rsa ]] && ceil_head="÷ceiling"
+    ceil_head=""; [[ -n $SPEED ]] && ceil_head="÷ceiling"
     printf '%-10s %10s %8s %8s %7s %8s %12s %12s %14s %9s\n' peer "hs/s" "p50 ms" "p99 ms" errors resumed "hs/CPU-s" "hs/s÷nginx" "hs/CPU-s÷nginx" "$ceil_head"
     bh=$(val "${RES[nginx]:-}" handshakes_per_s); bc=$(val "${RES[nginx]:-}" hs_per_server_cpu_s)
     for peer in "${PEER_LIST[@]}"; do
