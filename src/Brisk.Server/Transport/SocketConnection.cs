@@ -178,6 +178,17 @@ internal sealed class SocketConnection : IAsyncDisposable
             SetCloseReason("aborted"); // our own close (dispose, abort, reset, or the send side failed)
             return null;
         }
+        return TransportError(result);
+    }
+
+    /// <summary>
+    /// The error the protocol side reads once the socket failed, with the close reason set. A lost connection (reset,
+    /// aborted, or the peer gone on a send) is an <see cref="IOException"/>, which the protocol side handles as the end
+    /// of the transport — a peer that resets after its response is ordinary, not a server fault to warn about with a
+    /// stack trace; any other socket error stays a <see cref="SocketException"/> and is logged as unexpected.
+    /// </summary>
+    private Exception TransportError(SocketError result)
+    {
         if (IsConnectionLoss(result))
         {
             SetCloseReason("reset");
@@ -241,9 +252,10 @@ internal sealed class SocketConnection : IAsyncDisposable
             await reader.CompleteAsync().ConfigureAwait(false);
             return;
         }
-        SetCloseReason(failed == SocketError.OperationAborted ? "aborted" : failed.ToString());
+        if (failed == SocketError.OperationAborted)
+            SetCloseReason("aborted");
         // The protocol side's next flush throws this (created, not thrown, here: the usual case has no next flush).
-        await reader.CompleteAsync(new SocketException((int)failed)).ConfigureAwait(false);
+        await reader.CompleteAsync(TransportError(failed)).ConfigureAwait(false);
         // Nobody can receive what we send: stop reading too, so the protocol side ends. Shutting the receive side
         // down ends a pending receive (it reads end of input); if the socket is already closed there is nothing to end.
         try { _socket.Shutdown(SocketShutdown.Receive); } catch (Exception ex) when (ex is SocketException or ObjectDisposedException) { }
