@@ -507,7 +507,7 @@ internal sealed class Tls13TestClient : IDisposable
             var buffer = result.Buffer;
             if (buffer.Length >= RecordFraming.HeaderLength)
             {
-                Span<byte> header = stackalloc byte[RecordFraming.HeaderLength];
+                var header = new byte[RecordFraming.HeaderLength];
                 buffer.Slice(0, RecordFraming.HeaderLength).CopyTo(header);
                 int length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
                 if (buffer.Length >= RecordFraming.HeaderLength + length)

@@ -142,7 +142,7 @@ public class RealClientHelloTests
         // GREASE group, X25519MLKEM768 (0x11EC), X25519, P-256, P-384
         Assert.Equal([0x2A2A, 0x11EC, 0x001D, 0x0017, 0x0018], hello.SupportedGroups!);
         Assert.Equal([(ushort)0x2A2A, (ushort)0x11EC, (ushort)0x001D], hello.KeyShares!.Select(k => k.Group));
-        Assert.Equal([1, 1216, 32], hello.KeyShares.Select(k => k.KeyExchange.Length));
+        Assert.Equal([1, 1216, 32], hello.KeyShares!.Select(k => k.KeyExchange.Length));
         Assert.Equal([0xFAFA, ProtocolVersion.Tls13, ProtocolVersion.Tls12], hello.SupportedVersions!);
         Assert.Equal([PskKeyExchangeMode.PskDheKe], hello.PskKeyExchangeModes!);
         Assert.True(hello.ExtendedMasterSecret);
