@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Brisk.Crypto.KeyExchange;
 
 namespace Brisk.Crypto.Tests.KeyExchange;
 
@@ -27,5 +28,39 @@ internal static class PlatformVectors
             }
         }
         return cases;
+    }
+
+    /// <summary>
+    /// Runs every case of Wycheproof's x25519_test.json through a key imported by <paramref name="import"/>: an
+    /// all-zero ("ZeroSharedSecret") or invalid case must be refused and leave the output all zero (it is pre-filled
+    /// with 0xA5, so a partial output would show); every other case must give exactly the vector's shared secret.
+    /// Returns the counts, for each caller's own bounds.
+    /// </summary>
+    public static (int Total, int Agreed, int Rejected) CheckX25519(Func<byte[], IEphemeralKey> import)
+    {
+        int agreed = 0, rejected = 0, total = 0;
+        foreach (var v in Load("x25519_test.json"))
+        {
+            total++;
+            using var key = import(v.Hex("private"));
+            var secret = new byte[32];
+            secret.AsSpan().Fill(0xA5);
+            bool ok = key.TryDeriveSharedSecret(v.Hex("public"), secret);
+            byte[] expected = v.Hex("shared");
+            if (v.Flags.Contains("ZeroSharedSecret") || v.Result == "invalid")
+            {
+                Assert.False(ok, v.Describe);
+                Assert.Equal(new byte[32], expected); // the vectors' "shared" is the refused all-zero value
+                Assert.Equal(new byte[32], secret);   // and a refused derive leaves no partial output
+                rejected++;
+            }
+            else
+            {
+                Assert.True(ok, v.Describe);
+                Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(secret));
+                agreed++;
+            }
+        }
+        return (total, agreed, rejected);
     }
 }
