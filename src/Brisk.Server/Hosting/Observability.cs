@@ -18,6 +18,12 @@ public static class Observability
     /// <summary>Every meter of the project: Brisk.Server, Brisk.Tls, Brisk.Crypto.Rsa and those other parts add.</summary>
     public const string MeterWildcard = "Brisk.*";
 
+    /// <summary>
+    /// The runtime's own meter (GC collections and heap sizes, bytes allocated, thread-pool queue, lock
+    /// contention): what an operator needs beside the server's counters to see why a rate moves.
+    /// </summary>
+    public const string RuntimeMeter = "System.Runtime";
+
     public static void Configure(HostApplicationBuilder builder, ServerConfiguration configuration)
     {
         var operations = configuration.Operations;
@@ -52,7 +58,7 @@ public static class Observability
             builder.Services.AddOpenTelemetry()
                 .ConfigureResource(resource => resource.AddService("brisk"))
                 .WithMetrics(metrics => metrics
-                .AddMeter(MeterWildcard)
+                .AddMeter(MeterWildcard, RuntimeMeter)
                 .AddPrometheusHttpListener(o =>
                 {
                     o.Host = HttpListenerHost(endpoint.Address);

@@ -87,6 +87,10 @@ public sealed class MetricsEndpointTests
             Assert.Equal(rsaOperations, PrometheusText.Sum(text, "brisk_rsa_queue_wait_microseconds_count"));
         }
 
+        // The runtime's own meter is exported beside ours: allocations and collections explain a rate that moves.
+        Assert.True(PrometheusText.Sum(text, "dotnet_gc_heap_total_allocated_bytes_total") > 0, "no dotnet_gc_heap_total_allocated_bytes_total");
+        Assert.Contains("dotnet_gc_collections_total", text, StringComparison.Ordinal);
+
         server.SendSigterm();
         Assert.Equal(0, await server.WaitForExitAsync());
     }
