@@ -46,7 +46,9 @@ internal sealed unsafe partial class ManagedAesGcm
     private Vector128<byte> Crypt<TGroup>(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, Span<byte> output, ReadOnlySpan<byte> associatedData, bool encrypt)
         where TGroup : struct, IGhashGroup8
     {
-        fixed (byte* keyMaterial = _keyMaterial)
+        byte* keyMaterial = _keyMaterial.Pointer; // fixed address (SecretMemory); null once disposed
+        if (keyMaterial == null)
+            ThrowDisposed();
         fixed (byte* noncePtr = nonce)
         fixed (byte* src = input)
         fixed (byte* dst = output)

@@ -9,7 +9,7 @@ namespace Brisk.Crypto.Aead;
 /// AES-GCM (NIST SP 800-38D) with 12-byte nonces and 16-byte tags. The nonce gives J0 = nonce || 0^31 || 1
 /// (§7.1 step 2); the payload is encrypted with inc32 counters starting at J0 + 1 and the tag is
 /// E(K, J0) xor GHASH_H(A || pad || C || pad || len64(A) || len64(C)).
-/// Key material lives in one pinned array that <see cref="Dispose"/> zeroes.
+/// Key material lives in one fixed-address <see cref="SecretMemory"/> block that <see cref="Dispose"/> erases and returns.
 /// </summary>
 [SkipLocalsInit] // every stackalloc buffer here is written before it is read
 internal sealed unsafe partial class ManagedAesGcm : IAead
@@ -25,7 +25,7 @@ internal sealed unsafe partial class ManagedAesGcm : IAead
 
     private readonly AeadPath _path;
     private readonly int _rounds;
-    private readonly byte[] _keyMaterial;
+    private SecretBlock _keyMaterial; // reset to the empty block by Dispose
     private bool _disposed;
 
     public ManagedAesGcm(AeadAlgorithm algorithm, ReadOnlySpan<byte> key, AeadPath path)
@@ -37,17 +37,17 @@ internal sealed unsafe partial class ManagedAesGcm : IAead
         Algorithm = algorithm;
         _path = path;
         _rounds = key.Length == 16 ? 10 : 14;
-        _keyMaterial = GC.AllocateArray<byte>(KeyMaterialSize, pinned: true);
+        _keyMaterial = SecretMemory.Rent(KeyMaterialSize);
 
-        Span<byte> roundKeys = _keyMaterial.AsSpan(RoundKeysOffset, 15 * 16);
+        Span<byte> roundKeys = _keyMaterial.Span.Slice(RoundKeysOffset, 15 * 16);
         Span<byte> h = stackalloc byte[16];
         h.Clear(); // H = E(K, 0^128) is computed in place
         if (path == AeadPath.Portable)
         {
             AesPortable.ExpandKey(key, roundKeys);
             AesPortable.EncryptBlock(roundKeys, _rounds, h, h); // H = E(K, 0^128)
-            MemoryMarshal.Cast<byte, ulong>(_keyMaterial.AsSpan(PortableHOffset, 16))[0] = BinaryPrimitives.ReadUInt64BigEndian(h);
-            MemoryMarshal.Cast<byte, ulong>(_keyMaterial.AsSpan(PortableHOffset, 16))[1] = BinaryPrimitives.ReadUInt64BigEndian(h[8..]);
+            MemoryMarshal.Cast<byte, ulong>(_keyMaterial.Span.Slice(PortableHOffset, 16))[0] = BinaryPrimitives.ReadUInt64BigEndian(h);
+            MemoryMarshal.Cast<byte, ulong>(_keyMaterial.Span.Slice(PortableHOffset, 16))[1] = BinaryPrimitives.ReadUInt64BigEndian(h[8..]);
         }
         else
         {
@@ -61,7 +61,7 @@ internal sealed unsafe partial class ManagedAesGcm : IAead
                     AesNi.ExpandKey256(k, rk);
                 AesNi.EncryptBlock(rk, _rounds, hp, hp);
             }
-            fixed (byte* powers = &_keyMaterial[PowersOffset])
+            byte* powers = _keyMaterial.Pointer + PowersOffset;
             fixed (byte* hp = h)
                 GhashPclmul.ComputePowers(hp, powers, powers + PowerCount * 16, PowerCount);
         }
@@ -116,11 +116,14 @@ internal sealed unsafe partial class ManagedAesGcm : IAead
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowArgument(string message) => throw new ArgumentException(message);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(ManagedAesGcm));
+
     public void Dispose()
     {
         if (_disposed)
             return;
         _disposed = true;
-        CryptographicOperations.ZeroMemory(_keyMaterial);
+        SecretMemory.Return(ref _keyMaterial);
     }
 }

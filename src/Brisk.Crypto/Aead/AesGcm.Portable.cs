@@ -9,7 +9,7 @@ internal sealed partial class ManagedAesGcm
 {
     private void SealPortable(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> associatedData)
     {
-        var ghash = new GhashPortable(MemoryMarshal.Cast<byte, ulong>(_keyMaterial.AsSpan(PortableHOffset, 16)));
+        var ghash = new GhashPortable(MemoryMarshal.Cast<byte, ulong>(_keyMaterial.Span.Slice(PortableHOffset, 16)));
         ghash.Update(associatedData);
         CtrPortable(nonce, plaintext, ciphertext);
         ghash.Update(ciphertext);
@@ -18,7 +18,7 @@ internal sealed partial class ManagedAesGcm
 
     private void OpenPortable(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, Span<byte> expectedTag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
-        var ghash = new GhashPortable(MemoryMarshal.Cast<byte, ulong>(_keyMaterial.AsSpan(PortableHOffset, 16)));
+        var ghash = new GhashPortable(MemoryMarshal.Cast<byte, ulong>(_keyMaterial.Span.Slice(PortableHOffset, 16)));
         ghash.Update(associatedData);
         ghash.Update(ciphertext); // before decrypting: ciphertext and plaintext may be the same memory
         CtrPortable(nonce, ciphertext, plaintext);
@@ -28,7 +28,7 @@ internal sealed partial class ManagedAesGcm
     /// <summary>GCTR with inc32 counters from J0 + 1 (SP 800-38D §6.5).</summary>
     private void CtrPortable(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, Span<byte> output)
     {
-        ReadOnlySpan<byte> roundKeys = _keyMaterial.AsSpan(RoundKeysOffset, 15 * 16);
+        ReadOnlySpan<byte> roundKeys = _keyMaterial.Span.Slice(RoundKeysOffset, 15 * 16);
         Span<byte> counter = stackalloc byte[16];
         Span<byte> keystream = stackalloc byte[16];
         nonce.CopyTo(counter);
@@ -52,7 +52,7 @@ internal sealed partial class ManagedAesGcm
         ghash.Update(block);
         nonce.CopyTo(block);
         BinaryPrimitives.WriteUInt32BigEndian(block[12..], 1);
-        AesPortable.EncryptBlock(_keyMaterial.AsSpan(RoundKeysOffset, 15 * 16), _rounds, block, block);
+        AesPortable.EncryptBlock(_keyMaterial.Span.Slice(RoundKeysOffset, 15 * 16), _rounds, block, block);
         BinaryPrimitives.WriteUInt64BigEndian(tag, ghash.High ^ BinaryPrimitives.ReadUInt64BigEndian(block));
         BinaryPrimitives.WriteUInt64BigEndian(tag[8..], ghash.Low ^ BinaryPrimitives.ReadUInt64BigEndian(block[8..]));
         CryptographicOperations.ZeroMemory(block);

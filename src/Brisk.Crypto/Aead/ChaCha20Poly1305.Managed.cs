@@ -19,7 +19,7 @@ internal sealed unsafe class ManagedChaCha20Poly1305 : IAead
     private const int WidePolyThreshold = 512;
 
     private readonly AeadPath _path;
-    private readonly byte[] _key;
+    private SecretBlock _key; // SecretMemory; reset to the empty block by Dispose
     private bool _disposed;
 
     public ManagedChaCha20Poly1305(ReadOnlySpan<byte> key, AeadPath path)
@@ -27,8 +27,8 @@ internal sealed unsafe class ManagedChaCha20Poly1305 : IAead
         if (key.Length != 32)
             throw new ArgumentException("ChaCha20-Poly1305 needs a 32-byte key.", nameof(key));
         _path = path;
-        _key = GC.AllocateArray<byte>(32, pinned: true);
-        key.CopyTo(_key);
+        _key = SecretMemory.Rent(32);
+        key.CopyTo(_key.Span);
     }
 
     public AeadAlgorithm Algorithm => AeadAlgorithm.ChaCha20Poly1305;
@@ -57,7 +57,9 @@ internal sealed unsafe class ManagedChaCha20Poly1305 : IAead
     {
         uint* state = stackalloc uint[16];
         byte* block = stackalloc byte[ChaCha20.BlockSize];
-        fixed (byte* key = _key)
+        byte* key = _key.Pointer; // fixed address; null once disposed
+        if (key == null)
+            throw new ObjectDisposedException(nameof(ManagedChaCha20Poly1305));
         fixed (byte* noncePtr = nonce)
         fixed (byte* src = input)
         fixed (byte* dst = output)
@@ -176,6 +178,6 @@ internal sealed unsafe class ManagedChaCha20Poly1305 : IAead
         if (_disposed)
             return;
         _disposed = true;
-        CryptographicOperations.ZeroMemory(_key);
+        SecretMemory.Return(ref _key);
     }
 }

@@ -105,27 +105,28 @@ internal static unsafe partial class NativeX25519
 
 /// <summary>
 /// One X25519 ephemeral key from the native kernel. The private scalar is 32 bytes from the CSPRNG, kept
-/// in a pinned array (so a compacting GC never leaves a copy behind) together with the public key, and
-/// erased on <see cref="Dispose"/>. One object and one 64-byte array per handshake.
+/// in a <see cref="SecretMemory"/> block (fixed address, so no GC copy is left behind) together with the public
+/// key, and erased on <see cref="Dispose"/>. One object per handshake; the block is pooled.
 /// </summary>
 internal sealed class NativeX25519Key : IEphemeralKey
 {
     private const int KeyLength = NativeX25519.KeyLength;
 
     // [0, 32): the private scalar (unclamped; the kernel clamps a copy). [32, 64): the public key.
-    private readonly byte[] _keys;
+    private SecretBlock _keys;
     private bool _disposed;
 
-    private NativeX25519Key(byte[] keys) => _keys = keys;
+    private NativeX25519Key(SecretBlock keys) => _keys = keys;
 
     public NamedGroup Group => NamedGroup.X25519;
 
-    public ReadOnlySpan<byte> PublicKey => new(_keys, KeyLength, KeyLength);
+    /// <summary>The public key; empty once disposed (the block went back to <see cref="SecretMemory"/>).</summary>
+    public ReadOnlySpan<byte> PublicKey => _keys.IsEmpty ? default : _keys.Span.Slice(KeyLength, KeyLength);
 
     public static NativeX25519Key Generate()
     {
-        byte[] keys = GC.AllocateUninitializedArray<byte>(2 * KeyLength, pinned: true);
-        PooledRandom.Fill(keys.AsSpan(0, KeyLength));
+        var keys = SecretMemory.Rent(2 * KeyLength);
+        PooledRandom.Fill(keys.Span[..KeyLength]);
         return FromPrivateKey(keys);
     }
 
@@ -134,16 +135,16 @@ internal sealed class NativeX25519Key : IEphemeralKey
     {
         if (privateKey.Length != KeyLength)
             throw new ArgumentException("An X25519 private key is 32 bytes.", nameof(privateKey));
-        byte[] keys = GC.AllocateUninitializedArray<byte>(2 * KeyLength, pinned: true);
-        privateKey.CopyTo(keys);
+        var keys = SecretMemory.Rent(2 * KeyLength);
+        privateKey.CopyTo(keys.Span);
         return FromPrivateKey(keys);
     }
 
-    private static NativeX25519Key FromPrivateKey(byte[] keys)
+    private static NativeX25519Key FromPrivateKey(SecretBlock keys)
     {
-        if (!NativeX25519.TryPublicKey(keys.AsSpan(KeyLength, KeyLength), keys.AsSpan(0, KeyLength)))
+        if (!NativeX25519.TryPublicKey(keys.Span.Slice(KeyLength, KeyLength), keys.Span[..KeyLength]))
         {
-            CryptographicOperations.ZeroMemory(keys);
+            SecretMemory.Return(ref keys);
             throw new CryptographicException("Native X25519 public key computation failed its self-check.");
         }
         return new NativeX25519Key(keys);
@@ -155,12 +156,12 @@ internal sealed class NativeX25519Key : IEphemeralKey
         // values >= p), so the length is the only syntactic check; the all-zero result is refused below.
         if (_disposed || peerPublicKey.Length != KeyLength || sharedSecret.Length < KeyLength)
             return false;
-        return NativeX25519.TryScalarMultiply(sharedSecret[..KeyLength], _keys.AsSpan(0, KeyLength), peerPublicKey);
+        return NativeX25519.TryScalarMultiply(sharedSecret[..KeyLength], _keys.Span[..KeyLength], peerPublicKey);
     }
 
     public void Dispose()
     {
         _disposed = true;
-        CryptographicOperations.ZeroMemory(_keys.AsSpan(0, KeyLength));
+        SecretMemory.Return(ref _keys);
     }
 }

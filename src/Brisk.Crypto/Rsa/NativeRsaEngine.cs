@@ -145,14 +145,14 @@ internal sealed class NativeIfmaKernel : IRsaBatchKernel
                 else
                 {
                     // Padding lanes: lane 0's request again, with a private copy of its blinding pair and a
-                    // scratch output, both discarded.
-                    var copy = new BlindingPair(GC.AllocateArray<ulong>(pairs[0].Blind.Length, pinned: true), GC.AllocateArray<ulong>(pairs[0].Unblind.Length, pinned: true));
-                    pairs[0].Blind.CopyTo(copy.Blind, 0);
-                    pairs[0].Unblind.CopyTo(copy.Unblind, 0);
-                    pairs[l] = copy;
+                    // scratch output, both discarded. The scratch is this thread's and reused: pinned arrays
+                    // allocated per call would each wait for a gen2 collection.
+                    var scratch = PaddingScratch.For(l, pairs[0].Blind.Length, item.Output.Length);
+                    pairs[0].Blind.CopyTo(scratch.Pair.Blind, 0);
+                    pairs[0].Unblind.CopyTo(scratch.Pair.Unblind, 0);
+                    pairs[l] = scratch.Pair;
                     handles[2 * l] = item.Input.Pin();
-                    handles[2 * l + 1] = new Memory<byte>(GC.AllocateArray<byte>(item.Output.Length, pinned: true)).Pin();
-                    batch.Output[l] = (ulong)handles[2 * l + 1].Pointer;
+                    batch.Output[l] = (ulong)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scratch.Output));
                 }
                 batch.Key[l] = (ulong)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(states[l].Blob));
                 batch.Blind[l] = (ulong)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pairs[l].Blind));
@@ -178,6 +178,35 @@ internal sealed class NativeIfmaKernel : IRsaBatchKernel
                 if (pairs[l] is not null)
                     states[l].State.Return(pairs[l]);
             }
+            for (int l = items.Length; l < Lanes; l++)
+            {
+                // The padding copies held lane 0's blinding factors: erase them.
+                if (pairs[l] is not null)
+                {
+                    Array.Clear(pairs[l].Blind);
+                    Array.Clear(pairs[l].Unblind);
+                }
+            }
+        }
+    }
+
+    /// <summary>Per-thread pinned buffers for the padding lanes of partial batches, grown to the largest key seen.</summary>
+    private sealed class PaddingScratch(int limbs, int outputLength)
+    {
+        [ThreadStatic]
+        private static PaddingScratch?[]? t_lanes;
+
+        public BlindingPair Pair { get; } = new(GC.AllocateArray<ulong>(limbs, pinned: true), GC.AllocateArray<ulong>(limbs, pinned: true));
+
+        public byte[] Output { get; } = GC.AllocateArray<byte>(outputLength, pinned: true);
+
+        public static PaddingScratch For(int lane, int limbs, int outputLength)
+        {
+            var lanes = t_lanes ??= new PaddingScratch?[8];
+            var scratch = lanes[lane];
+            if (scratch is null || scratch.Pair.Blind.Length != limbs || scratch.Output.Length < outputLength)
+                lanes[lane] = scratch = new PaddingScratch(limbs, outputLength);
+            return scratch;
         }
     }
 }

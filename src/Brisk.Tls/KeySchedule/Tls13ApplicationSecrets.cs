@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Brisk.Crypto;
 using Brisk.Crypto.Aead;
 using Brisk.Crypto.Hashing;
 using Brisk.Tls.Records;
@@ -18,7 +19,7 @@ namespace Brisk.Tls.KeySchedule;
 /// </remarks>
 public sealed class Tls13ApplicationSecrets : IDisposable
 {
-    // One pinned buffer, Hash.length per slot.
+    // One SecretMemory block, Hash.length per slot.
     private const int MasterSecretSlot = 0;
     private const int ClientTrafficSlot = 1;
     private const int ServerTrafficSlot = 2;
@@ -26,7 +27,7 @@ public sealed class Tls13ApplicationSecrets : IDisposable
     private const int ClientFinishedKeySlot = 4;
     private const int SlotCount = 5;
 
-    private readonly byte[] _secrets;
+    private SecretBlock _secrets; // SecretMemory: fixed address, erased and returned by Dispose
     private readonly int _hashLength;
     private bool _clientFinishedPending = true;
     private bool _clientFinishedKeyUsed;
@@ -38,7 +39,7 @@ public sealed class Tls13ApplicationSecrets : IDisposable
     {
         Hash = hash;
         _hashLength = hash.HashLength();
-        _secrets = GC.AllocateArray<byte>(SlotCount * _hashLength, pinned: true);
+        _secrets = SecretMemory.Rent(SlotCount * _hashLength);
         Tls13KeyDerivation.MasterSecret(hash, handshakeSecret, Slot(MasterSecretSlot));
         Tls13KeyDerivation.DeriveSecret(hash, Slot(MasterSecretSlot), Tls13KeyDerivation.ClientApplicationTrafficLabel,
             transcriptHashThroughServerFinished, Slot(ClientTrafficSlot));
@@ -167,7 +168,7 @@ public sealed class Tls13ApplicationSecrets : IDisposable
     public void ExportKeyingMaterial(ReadOnlySpan<byte> label, ReadOnlySpan<byte> context, Span<byte> output) =>
         Tls13KeyDerivation.ExportKeyingMaterial(Hash, Live(ExporterMasterSlot), label, context, output);
 
-    private Span<byte> Slot(int index) => _secrets.AsSpan(index * _hashLength, _hashLength);
+    private Span<byte> Slot(int index) => _secrets.Span.Slice(index * _hashLength, _hashLength);
 
     private ReadOnlySpan<byte> Live(int index)
     {
@@ -178,6 +179,6 @@ public sealed class Tls13ApplicationSecrets : IDisposable
     public void Dispose()
     {
         _disposed = true;
-        CryptographicOperations.ZeroMemory(_secrets);
+        SecretMemory.Return(ref _secrets);
     }
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Brisk.Crypto;
 using Brisk.Crypto.Aead;
 using Brisk.Crypto.Hashing;
 using Brisk.Tls.Records;
@@ -14,7 +15,7 @@ namespace Brisk.Tls.KeySchedule;
 public sealed class Tls13EarlySecrets : IDisposable
 {
     // Pinned so the GC never leaves a copy of the secret behind when compacting; erased on Dispose.
-    private readonly byte[] _earlySecret;
+    private SecretBlock _earlySecret; // SecretMemory: fixed address, erased and returned by Dispose
     private readonly Tls13PskKind? _pskKind;
     private bool _disposed;
 
@@ -22,11 +23,11 @@ public sealed class Tls13EarlySecrets : IDisposable
     {
         Hash = hash;
         _pskKind = pskKind;
-        _earlySecret = GC.AllocateArray<byte>(hash.HashLength(), pinned: true);
+        _earlySecret = SecretMemory.Rent(hash.HashLength());
         if (psk.IsEmpty)
-            (hash == HashKind.Sha256 ? NoPskSha256 : NoPskSha384).CopyTo(_earlySecret);
+            (hash == HashKind.Sha256 ? NoPskSha256 : NoPskSha384).CopyTo(_earlySecret.Span);
         else
-            Tls13KeyDerivation.EarlySecret(hash, psk, _earlySecret);
+            Tls13KeyDerivation.EarlySecret(hash, psk, _earlySecret.Span);
     }
 
     // Without a PSK the Early Secret is HKDF-Extract(0, 0): the same public constant in every handshake, so it is
@@ -60,7 +61,7 @@ public sealed class Tls13EarlySecrets : IDisposable
     public void BinderKey(Span<byte> output)
     {
         RequirePsk();
-        Tls13KeyDerivation.BinderKey(Hash, _earlySecret, _pskKind!.Value, output);
+        Tls13KeyDerivation.BinderKey(Hash, _earlySecret.Span, _pskKind!.Value, output);
     }
 
     /// <summary>
@@ -103,7 +104,7 @@ public sealed class Tls13EarlySecrets : IDisposable
     public void ClientEarlyTrafficSecret(ReadOnlySpan<byte> clientHelloHash, Span<byte> output)
     {
         RequirePsk();
-        Tls13KeyDerivation.DeriveSecret(Hash, _earlySecret, Tls13KeyDerivation.ClientEarlyTrafficLabel, clientHelloHash, output);
+        Tls13KeyDerivation.DeriveSecret(Hash, _earlySecret.Span, Tls13KeyDerivation.ClientEarlyTrafficLabel, clientHelloHash, output);
     }
 
     /// <summary>The record protection for the client's 0-RTT data (RFC 8446 §7.3 with client_early_traffic_secret).</summary>
@@ -126,7 +127,7 @@ public sealed class Tls13EarlySecrets : IDisposable
     public void EarlyExporterMasterSecret(ReadOnlySpan<byte> clientHelloHash, Span<byte> output)
     {
         RequirePsk();
-        Tls13KeyDerivation.DeriveSecret(Hash, _earlySecret, Tls13KeyDerivation.EarlyExporterMasterLabel, clientHelloHash, output);
+        Tls13KeyDerivation.DeriveSecret(Hash, _earlySecret.Span, Tls13KeyDerivation.EarlyExporterMasterLabel, clientHelloHash, output);
     }
 
     /// <summary>
@@ -156,7 +157,7 @@ public sealed class Tls13EarlySecrets : IDisposable
         Tls13KeyDerivation.RequireHashLength(Hash, transcriptHash, nameof(transcriptHash));
         try
         {
-            return new Tls13HandshakeSecrets(Hash, _earlySecret, sharedSecret, transcriptHash);
+            return new Tls13HandshakeSecrets(Hash, _earlySecret.Span, sharedSecret, transcriptHash);
         }
         finally
         {
@@ -174,6 +175,6 @@ public sealed class Tls13EarlySecrets : IDisposable
     public void Dispose()
     {
         _disposed = true;
-        CryptographicOperations.ZeroMemory(_earlySecret);
+        SecretMemory.Return(ref _earlySecret);
     }
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Brisk.Crypto;
 using Brisk.Crypto.Aead;
 using Brisk.Crypto.Hashing;
 using Brisk.Tls.Records;
@@ -15,7 +16,7 @@ namespace Brisk.Tls.KeySchedule;
 /// </summary>
 public sealed class Tls13HandshakeSecrets : IDisposable
 {
-    // One pinned buffer, Hash.length per slot: [handshake secret | c hs traffic | s hs traffic | c finished key | s finished key].
+    // One SecretMemory block, Hash.length per slot: [handshake secret | c hs traffic | s hs traffic | c finished key | s finished key].
     private const int HandshakeSecretSlot = 0;
     private const int ClientTrafficSlot = 1;
     private const int ServerTrafficSlot = 2;
@@ -23,7 +24,7 @@ public sealed class Tls13HandshakeSecrets : IDisposable
     private const int ServerFinishedKeySlot = 4;
     private const int SlotCount = 5;
 
-    private readonly byte[] _secrets;
+    private SecretBlock _secrets; // SecretMemory: fixed address, erased and returned by Dispose
     private readonly int _hashLength;
     private bool _disposed;
 
@@ -31,7 +32,7 @@ public sealed class Tls13HandshakeSecrets : IDisposable
     {
         Hash = hash;
         _hashLength = hash.HashLength();
-        _secrets = GC.AllocateArray<byte>(SlotCount * _hashLength, pinned: true);
+        _secrets = SecretMemory.Rent(SlotCount * _hashLength);
         Tls13KeyDerivation.HandshakeSecret(hash, earlySecret, sharedSecret, Slot(HandshakeSecretSlot));
         Tls13KeyDerivation.DeriveSecret(hash, Slot(HandshakeSecretSlot), Tls13KeyDerivation.ClientHandshakeTrafficLabel,
             transcriptHashThroughServerHello, Slot(ClientTrafficSlot));
@@ -85,7 +86,7 @@ public sealed class Tls13HandshakeSecrets : IDisposable
         }
     }
 
-    private Span<byte> Slot(int index) => _secrets.AsSpan(index * _hashLength, _hashLength);
+    private Span<byte> Slot(int index) => _secrets.Span.Slice(index * _hashLength, _hashLength);
 
     private ReadOnlySpan<byte> Live(int index)
     {
@@ -96,6 +97,6 @@ public sealed class Tls13HandshakeSecrets : IDisposable
     public void Dispose()
     {
         _disposed = true;
-        CryptographicOperations.ZeroMemory(_secrets);
+        SecretMemory.Return(ref _secrets);
     }
 }

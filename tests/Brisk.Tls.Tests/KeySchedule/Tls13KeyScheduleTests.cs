@@ -1,3 +1,4 @@
+using Brisk.Crypto;
 using System.Security.Cryptography;
 using System.Text;
 using Brisk.Crypto.Aead;
@@ -342,26 +343,36 @@ public class Tls13KeyScheduleTests
         // Reflection on purpose: the buffers are private so that nothing outside can keep a reference.
         var early = Tls13EarlySecrets.WithoutPsk(Sha256);
         var earlyBuffer = PrivateBuffer(early, "_earlySecret");
-        Assert.Contains(earlyBuffer, b => b != 0);
+        Assert.Contains(earlyBuffer(), b => b != 0);
         var handshake = early.ToHandshake(Hex(S3SharedSecret), Hex(S3HashThroughServerHello));
-        Assert.All(earlyBuffer, b => Assert.Equal(0, b));
+        Assert.All(earlyBuffer(), b => Assert.Equal(0, b));
 
         var handshakeBuffer = PrivateBuffer(handshake, "_secrets");
         var application = handshake.ToApplication(Hex(S3HashThroughServerFinished));
-        Assert.All(handshakeBuffer, b => Assert.Equal(0, b));
+        Assert.All(handshakeBuffer(), b => Assert.Equal(0, b));
 
         var applicationBuffer = PrivateBuffer(application, "_secrets");
         Assert.True(application.VerifyClientFinished(Hex(S3HashThroughServerFinished), Hex(S3ClientFinished).AsSpan(4)));
         application.ResumptionMasterSecret(Hex(S3HashThroughClientFinished), new byte[32]);
         // Master Secret (slot 0) and client finished key (slot 4) are single-use and gone already.
-        Assert.All(applicationBuffer.AsSpan(0, 32).ToArray(), b => Assert.Equal(0, b));
-        Assert.All(applicationBuffer.AsSpan(128, 32).ToArray(), b => Assert.Equal(0, b));
+        Assert.All(applicationBuffer().AsSpan(0, 32).ToArray(), b => Assert.Equal(0, b));
+        Assert.All(applicationBuffer().AsSpan(128, 32).ToArray(), b => Assert.Equal(0, b));
+        Assert.Contains(applicationBuffer(), b => b != 0);
         application.Dispose();
-        Assert.All(applicationBuffer, b => Assert.Equal(0, b));
+        Assert.All(applicationBuffer(), b => Assert.Equal(0, b));
     }
 
-    private static byte[] PrivateBuffer(object owner, string field) =>
-        (byte[])owner.GetType().GetField(field, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(owner)!;
+    /// <summary>
+    /// Reads a private <see cref="SecretBlock"/> field now and returns a view that re-reads those bytes on each call:
+    /// the copy of the block keeps its address after the owner returns it (SecretMemory never unmaps a slab), so the
+    /// test sees whether the bytes were erased where they lay.
+    /// </summary>
+    private static Func<byte[]> PrivateBuffer(object owner, string field)
+    {
+        var block = (SecretBlock)owner.GetType().GetField(field, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(owner)!;
+        Assert.False(block.IsEmpty);
+        return () => block.Span.ToArray();
+    }
 
     [Fact]
     public void Client_finished_key_is_single_use_and_a_wrong_finished_is_rejected()
