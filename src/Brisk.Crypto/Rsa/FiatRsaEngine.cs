@@ -285,6 +285,24 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitM
         return product < (UInt128)1 << 62;
     }
 
+    /// <summary>Whether every exponent is small enough to combine and shares no factor with <paramref name="next"/>.</summary>
+    private static bool AllCoprimeAndSmall(List<ulong> exponents, ulong next)
+    {
+        foreach (ulong e in exponents)
+        {
+            if (e > MaxCombinedExponent || Gcd(e, next) != 1)
+                return false;
+        }
+        return true;
+    }
+
+    private static ulong Gcd(ulong a, ulong b)
+    {
+        while (b != 0)
+            (a, b) = (b, a % b);
+        return a;
+    }
+
     /// <summary>How many Fiat batches <paramref name="items"/> would form (tests).</summary>
     internal int CountBatches(ReadOnlySpan<RsaBatchItem> items) => Partition(items).Count;
 
@@ -301,7 +319,7 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitM
                 // Exponents are combined only while they are small and their product E fits in 62 bits (the
                 // C split takes exponents below 2^16; a key with e = 65537 simply runs alone).
                 if (batch.Family == member.Family && batch.Items.Count < batchSize && member.Exponent <= MaxCombinedExponent &&
-                    batch.Exponents.TrueForAll(e => e <= MaxCombinedExponent && BigInteger.GreatestCommonDivisor(e, member.Exponent).IsOne) &&
+                    AllCoprimeAndSmall(batch.Exponents, member.Exponent) &&
                     ProductFits(batch.Exponents, member.Exponent))
                 {
                     target = batch;

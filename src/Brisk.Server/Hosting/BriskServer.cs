@@ -45,8 +45,9 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         _configuration = _live.Current;
         _logger = logger;
         var scheduler = _configuration.InlineCompletions ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
-        _socketPipeOptions = new(readerScheduler: scheduler, writerScheduler: scheduler,
-            pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false);
+        _socketPipeOptions = new(pool: PinnedBlockMemoryPool.Shared, readerScheduler: scheduler, writerScheduler: scheduler,
+            pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024,
+            minimumSegmentSize: PinnedBlockMemoryPool.BlockSize, useSynchronizationContext: false);
         _applicationScheduler = _configuration.InlineCompletions ? PipeScheduler.Inline : null;
         if (loggerFactory is not null)
         {

@@ -19,7 +19,7 @@ public sealed class TlsWriter : IBufferWriter<byte>, IDisposable
 
     public TlsWriter(int initialCapacity = 512)
     {
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, 16));
+        _buffer = TlsBuffers.Pool.Rent(Math.Max(initialCapacity, 16));
     }
 
     public int Length => _length;
@@ -63,7 +63,7 @@ public sealed class TlsWriter : IBufferWriter<byte>, IDisposable
         buffer.AsSpan(0, _length).Clear();
         _buffer = [];
         _length = 0;
-        ArrayPool<byte>.Shared.Return(buffer);
+        TlsBuffers.Pool.Return(buffer);
     }
 
     public void WriteUInt8(byte value)
@@ -210,14 +210,14 @@ public sealed class TlsWriter : IBufferWriter<byte>, IDisposable
     private void Grow(int count)
     {
         int newSize = Math.Max(_buffer.Length * 2, _length + count);
-        byte[] newBuffer = ArrayPool<byte>.Shared.Rent(newSize);
+        byte[] newBuffer = TlsBuffers.Pool.Rent(newSize);
         _buffer.AsSpan(0, _length).CopyTo(newBuffer);
         byte[] old = _buffer;
         _buffer = newBuffer;
         if (old.Length != 0)
         {
             old.AsSpan(0, _length).Clear();
-            ArrayPool<byte>.Shared.Return(old);
+            TlsBuffers.Pool.Return(old);
         }
     }
 }

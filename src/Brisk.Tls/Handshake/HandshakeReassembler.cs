@@ -15,7 +15,7 @@ internal sealed class HandshakeReassembler : IDisposable
     public const int HeaderLength = 4;
 
     private readonly int _maxMessageLength;
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(2048);
+    private byte[] _buffer = TlsBuffers.Pool.Rent(2048);
     private int _start;
     private int _end;
 
@@ -68,11 +68,11 @@ internal sealed class HandshakeReassembler : IDisposable
         if (pending + more > _maxMessageLength + HeaderLength + RecordsSlack)
             throw new TlsProtocolException(AlertDescription.IllegalParameter, "handshake data exceeds the message size limit");
         // Compact (and grow if needed). Messages already handed out were consumed by the caller before Append.
-        var target = pending + more <= _buffer.Length ? _buffer : ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, pending + more));
+        var target = pending + more <= _buffer.Length ? _buffer : TlsBuffers.Pool.Rent(Math.Max(_buffer.Length * 2, pending + more));
         _buffer.AsSpan(_start, pending).CopyTo(target);
         if (!ReferenceEquals(target, _buffer))
         {
-            ArrayPool<byte>.Shared.Return(_buffer, clearArray: true);
+            TlsBuffers.Pool.Return(_buffer, clearArray: true);
             _buffer = target;
         }
         _start = 0;
@@ -86,6 +86,6 @@ internal sealed class HandshakeReassembler : IDisposable
     {
         var buffer = Interlocked.Exchange(ref _buffer, null!);
         if (buffer is not null)
-            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+            TlsBuffers.Pool.Return(buffer, clearArray: true);
     }
 }

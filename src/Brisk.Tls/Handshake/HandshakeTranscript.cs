@@ -1,3 +1,4 @@
+using Brisk.Tls.Codec;
 using System.Buffers;
 using System.Security.Cryptography;
 
@@ -11,7 +12,7 @@ namespace Brisk.Tls.Handshake;
 /// </summary>
 internal sealed class HandshakeTranscript : IDisposable
 {
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(4096);
+    private byte[] _buffer = TlsBuffers.Pool.Rent(4096);
     private int _length;
 
     public int Length => _length;
@@ -22,9 +23,9 @@ internal sealed class HandshakeTranscript : IDisposable
     {
         if (_length + message.Length > _buffer.Length)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + message.Length));
+            var larger = TlsBuffers.Pool.Rent(Math.Max(_buffer.Length * 2, _length + message.Length));
             _buffer.AsSpan(0, _length).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(_buffer, clearArray: true);
+            TlsBuffers.Pool.Return(_buffer, clearArray: true);
             _buffer = larger;
         }
         message.CopyTo(_buffer.AsSpan(_length));
@@ -44,7 +45,7 @@ internal sealed class HandshakeTranscript : IDisposable
     {
         var buffer = Interlocked.Exchange(ref _buffer, null!);
         if (buffer is not null)
-            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+            TlsBuffers.Pool.Return(buffer, clearArray: true);
         _length = 0;
     }
 }

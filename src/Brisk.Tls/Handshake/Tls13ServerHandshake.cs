@@ -151,14 +151,27 @@ internal sealed class Tls13ServerHandshake : IDisposable
             throw new TlsProtocolException(AlertDescription.MissingExtension, "TLS 1.3 ClientHello without supported_groups or key_share");
 
         // RFC 8446 §4.2.8: each share's group must be listed in supported_groups, at most one share per group.
-        var seen = new HashSet<ushort>();
-        foreach (var share in hello.KeyShares)
+        // Clients send one to three shares: compare pairwise then, and only a long (hostile) list gets a set.
+        var shares = hello.KeyShares;
+        HashSet<ushort>? seen = shares.Length > 8 ? new HashSet<ushort>() : null;
+        for (int i = 0; i < shares.Length; i++)
         {
-            if (!seen.Add(share.Group))
+            var share = shares[i];
+            if (seen is not null ? !seen.Add(share.Group) : IsGroupBefore(shares, i))
                 throw new TlsProtocolException(AlertDescription.IllegalParameter, $"duplicate key share for group 0x{share.Group:x4}");
             if (Array.IndexOf(hello.SupportedGroups, share.Group) < 0)
                 throw new TlsProtocolException(AlertDescription.IllegalParameter, $"key share for group 0x{share.Group:x4} not in supported_groups");
         }
+    }
+
+    private static bool IsGroupBefore(KeyShareEntry[] shares, int index)
+    {
+        for (int j = 0; j < index; j++)
+        {
+            if (shares[j].Group == shares[index].Group)
+                return true;
+        }
+        return false;
     }
 
     private CipherSuiteInfo SelectSuite(ClientHello hello)
