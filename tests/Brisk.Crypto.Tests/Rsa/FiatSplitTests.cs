@@ -199,6 +199,24 @@ public sealed class FiatSplitTests
     }
 
     [Fact]
+    public void BatchesWhoseRequestsArriveInDifferentOrdersAreStillSplitSideBySide()
+    {
+        if (!CanRun(FiatSplitMode.NativeVector))
+            return;
+        var family = Family(2048);
+        int k = family[0].ModulusLength;
+        RsaBatchItem Item(int i) => new(family[i], RsaTestKeys.RandomBelowModulus(family[i]), new byte[k]);
+        var kernel = (FiatKernel)Engine(4, FiatSplitMode.NativeVector).Kernel;
+        // Three full batches of one family of 4, each arriving in another order: the exponent lists only
+        // match once each batch is sorted, and only matching lists share the IFMA split.
+        int[] order = [0, 1, 2, 3, 3, 2, 1, 0, 2, 0, 3, 1];
+        Assert.Equal((3, 3), kernel.CountVectorLanes(order.Select(Item).ToArray()));
+        var items = order.Select(Item).ToArray();
+        kernel.Compute(items);
+        AssertAllMatchReference(items);
+    }
+
+    [Fact]
     public void LargeExponentsAreNotCombined()
     {
         // A family with 65537 among small exponents: the 65537 key runs alone, the others still batch.
