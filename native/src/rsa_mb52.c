@@ -93,39 +93,67 @@ static inline __attribute__((always_inline)) void mont_reduce_impl(vec *r, vec *
     }
 }
 
-/* r = a^2*R^-1 mod m: the cross products once, doubled, then a separate reduction. r may alias a. */
+/* r = a^2*R^-1 mod m (r < 2m); a < 2m, normalised. r may alias a.
+ * The square by product scanning: column k sums the cross products a_i*a_j (i < j) whose low half lands in
+ * k or whose high half does, each column in two accumulators (low and high halves, so each chain is half as
+ * long), doubled once, plus the square term a_(k/2)^2; every column is written once. Then a Montgomery
+ * reduction in the same shifting form as mont_mul_impl with the n running cells in registers, feeding the
+ * column n+i in at the top at row i. Both phases keep their accumulators in registers: the earlier version
+ * (operand scanning into a 2n-cell array, then a reduction updating that array in place) was bound by
+ * store-to-load forwarding and took twice as long as a multiplication (docs/performance-rsa.md,
+ * "Instruction mix against the targets"). Bounds: a column takes at most n products below 2^52, doubled, plus
+ * one square term: < (2n + 1) * 2^52; the reduction adds 2 terms below 2^52 per row over at most n rows, and
+ * a carry: < (4n + 2) * 2^52 < 2^61 for n <= 80. */
 static inline __attribute__((always_inline)) void mont_sqr_impl(vec *r, const vec *a, const vec *m, vec k0, const int n)
 {
-    vec wide[2 * MAX_FULL + 1];
+    vec column[2 * MAX_FULL];
     const vec zero = _mm512_setzero_si512();
-    for (int j = 0; j < 2 * n + 1; j++)
-        wide[j] = zero;
-    for (int i = 0; i < n; i++) {
-        vec ai = a[i];
+#pragma GCC unroll 160
+    for (int k = 0; k < 2 * n; k++) {
+        vec lo = zero, hi = zero;
+        const int first_lo = k - (n - 1) > 0 ? k - (n - 1) : 0;
 #pragma GCC unroll 80
-        for (int j = i + 1; j < n; j++) {
-            wide[i + j] = _mm512_madd52lo_epu64(wide[i + j], ai, a[j]);
-            wide[i + j + 1] = _mm512_madd52hi_epu64(wide[i + j + 1], ai, a[j]);
-        }
+        for (int i = first_lo; 2 * i < k; i++)
+            lo = _mm512_madd52lo_epu64(lo, a[i], a[k - i]);
+        const int first_hi = k - 1 - (n - 1) > 0 ? k - 1 - (n - 1) : 0;
+#pragma GCC unroll 80
+        for (int i = first_hi; 2 * i < k - 1; i++)
+            hi = _mm512_madd52hi_epu64(hi, a[i], a[k - 1 - i]);
+        vec sum = _mm512_add_epi64(lo, hi);
+        sum = _mm512_add_epi64(sum, sum);
+        if ((k & 1) == 0)
+            sum = _mm512_madd52lo_epu64(sum, a[k / 2], a[k / 2]);
+        else
+            sum = _mm512_madd52hi_epu64(sum, a[k / 2], a[k / 2]);
+        column[k] = sum;
     }
-    /* double the cross products, add the squares */
-    for (int j = 0; j < 2 * n; j++)
-        wide[j] = _mm512_add_epi64(wide[j], wide[j]);
+    vec t[MAX_FULL];
+#pragma GCC unroll 80
+    for (int j = 0; j < n; j++)
+        t[j] = column[j];
     for (int i = 0; i < n; i++) {
-        wide[2 * i] = _mm512_madd52lo_epu64(wide[2 * i], a[i], a[i]);
-        wide[2 * i + 1] = _mm512_madd52hi_epu64(wide[2 * i + 1], a[i], a[i]);
+        /* m's limbs as memory operands each row: hoisted into registers they would push the cells out */
+        const vec *row_m = m;
+        __asm__("" : "+r"(row_m));
+        vec mi = _mm512_madd52lo_epu64(zero, t[0], k0);
+        vec t0 = _mm512_madd52lo_epu64(t[0], mi, row_m[0]);
+        vec carry = _mm512_srli_epi64(t0, LIMB_BITS);
+#pragma GCC unroll 80
+        for (int j = 1; j < n; j++) {
+            vec x = _mm512_madd52lo_epu64(t[j], mi, row_m[j]);
+            t[j - 1] = _mm512_madd52hi_epu64(x, mi, row_m[j - 1]);
+        }
+        t[n - 1] = _mm512_madd52hi_epu64(column[n + i], mi, row_m[n - 1]);
+        t[0] = _mm512_add_epi64(t[0], carry);
     }
-    /* normalise so the reduction's bounds hold */
     const vec mask = limb_mask();
     vec c = zero;
-    for (int j = 0; j < 2 * n; j++) {
-        vec v = _mm512_add_epi64(wide[j], c);
-        wide[j] = _mm512_and_si512(v, mask);
+    for (int j = 0; j < n; j++) {
+        vec v = _mm512_add_epi64(t[j], c);
+        r[j] = _mm512_and_si512(v, mask);
         c = _mm512_srli_epi64(v, LIMB_BITS);
     }
-    mont_reduce_impl(r, wide, m, k0, n);
 }
-
 
 /* Specialisations for the limb counts of 1024..4096-bit keys (halves and full moduli): with n known the
  * compiler unrolls the inner loops and keeps the accumulator row in registers. */
