@@ -6,7 +6,8 @@ using Brisk.Crypto.Rsa;
 namespace Brisk.Bench;
 
 /// <summary>
-/// <c>quick rsa [cpu-seconds-per-round] [engine-name-filter, alternatives separated by |]</c>: raw RSA private operations per second on one thread, each batch
+/// <c>quick rsa [cpu-seconds-per-round] [engine-name-filter, alternatives separated by |] [key sizes, e.g. 2048 or 2048|3072]</c>:
+/// raw RSA private operations per second on one thread, each batch
 /// engine against <c>system</c> (libcrypto) measured alternately in the same run. Batch engines are fed
 /// full batches (their throughput per core under load). Prints
 /// <c>RATIO rsa2048-private ENGINE/system=x ops_per_s=y system_ops_per_s=z</c> </c> (medians over 5 alternating rounds,
@@ -19,9 +20,13 @@ public sealed class QuickRsa : IQuickCommand
     public void Run(string[] args)
     {
         double seconds = args.Length > 0 && double.TryParse(args[0], System.Globalization.CultureInfo.InvariantCulture, out double s) ? s : 0.1;
-        string? filter = args.Length > 1 ? args[1] : null;
+        string? filter = args.Length > 1 && args[1].Length > 0 ? args[1] : null;
+        // A profile of one size (perf record) needs the other size left out, key generation included.
+        int[] sizes = args.Length > 2
+            ? args[2].Split('|').Select(b => int.Parse(b, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
+            : [2048, 3072];
         const int rounds = 5;
-        foreach (int bits in new[] { 2048, 3072 })
+        foreach (int bits in sizes)
         {
             using var rsa = RSA.Create(bits);
             var key = RsaPrivateKey.FromRsa(rsa);

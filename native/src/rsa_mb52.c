@@ -67,72 +67,90 @@ static inline __attribute__((always_inline)) void mont_mul_impl(vec *r, const ve
     }
 }
 
-/* Montgomery reduction of a 2n-limb value T < m*R (normalised cells): r = T*R^-1 mod m < 2m. Destroys wide. */
-static inline __attribute__((always_inline)) void mont_reduce_impl(vec *r, vec *wide, const vec *m, vec k0, const int n)
+/* Montgomery reduction of 2n cells (column[j] has weight 2^(52j), each < 2^59), value T < m*R:
+ * r = T*R^-1 mod m < 2m, normalised. Shifting form as in mont_mul_impl, the n running cells in registers;
+ * column n+i enters at the top at row i. Cells grow by 2 terms below 2^52 per row (n rows) and a carry. */
+static inline __attribute__((always_inline)) void redc_columns(vec *r, const vec *column, const vec *m, vec k0, const int n)
 {
     const vec zero = _mm512_setzero_si512();
-    wide[2 * n] = zero;
+    vec t[MAX_FULL];
+#pragma GCC unroll 80
+    for (int j = 0; j < n; j++)
+        t[j] = column[j];
     for (int i = 0; i < n; i++) {
-        vec *row = wide + i;
-        vec mi = _mm512_madd52lo_epu64(zero, row[0], k0);
-        vec low = _mm512_madd52lo_epu64(row[0], mi, m[0]);
-        row[1] = _mm512_add_epi64(row[1], _mm512_srli_epi64(low, LIMB_BITS));
-        row[1] = _mm512_madd52hi_epu64(row[1], mi, m[0]);
+        /* m's limbs as memory operands each row: hoisted into registers they would push the cells out */
+        const vec *row_m = m;
+        __asm__("" : "+r"(row_m));
+        vec mi = _mm512_madd52lo_epu64(zero, t[0], k0);
+        vec t0 = _mm512_madd52lo_epu64(t[0], mi, row_m[0]);
+        vec carry = _mm512_srli_epi64(t0, LIMB_BITS);
 #pragma GCC unroll 80
         for (int j = 1; j < n; j++) {
-            row[j] = _mm512_madd52lo_epu64(row[j], mi, m[j]);
-            row[j + 1] = _mm512_madd52hi_epu64(row[j + 1], mi, m[j]);
+            vec x = _mm512_madd52lo_epu64(t[j], mi, row_m[j]);
+            t[j - 1] = _mm512_madd52hi_epu64(x, mi, row_m[j - 1]);
         }
+        t[n - 1] = _mm512_madd52hi_epu64(column[n + i], mi, row_m[n - 1]);
+        t[0] = _mm512_add_epi64(t[0], carry);
     }
     const vec mask = limb_mask();
     vec c = zero;
     for (int j = 0; j < n; j++) {
-        vec v = _mm512_add_epi64(wide[n + j], c);
+        vec v = _mm512_add_epi64(t[j], c);
         r[j] = _mm512_and_si512(v, mask);
         c = _mm512_srli_epi64(v, LIMB_BITS);
     }
 }
 
-/* r = a^2*R^-1 mod m: the cross products once, doubled, then a separate reduction. r may alias a. */
+/* Montgomery reduction of a 2n-limb value T < m*R (normalised cells): r = T*R^-1 mod m < 2m. */
+static inline __attribute__((always_inline)) void mont_reduce_impl(vec *r, vec *wide, const vec *m, vec k0, const int n)
+{
+    redc_columns(r, wide, m, k0, n);
+}
+
+/* r = a^2*R^-1 mod m (r < 2m); a < 2m, normalised. r may alias a.
+ * The square by product scanning: column k sums the cross products a_i*a_j (i < j) whose low half lands in
+ * k or whose high half does, each column in two accumulators (low and high halves, so each chain is half as
+ * long), doubled once, plus the square term a_(k/2)^2; every column is written once. Then a Montgomery
+ * reduction in the same shifting form as mont_mul_impl with the n running cells in registers, feeding the
+ * column n+i in at the top at row i. Both phases keep their accumulators in registers: the earlier version
+ * (operand scanning into a 2n-cell array, then a reduction updating that array in place) was bound by
+ * store-to-load forwarding and took twice as long as a multiplication (docs/performance-rsa.md,
+ * "Instruction mix against the targets"). Bounds: a column takes at most n products below 2^52, doubled, plus
+ * one square term: < (2n + 1) * 2^52; the reduction adds 2 terms below 2^52 per row over at most n rows, and
+ * a carry: < (4n + 2) * 2^52 < 2^61 for n <= 80. */
 static inline __attribute__((always_inline)) void mont_sqr_impl(vec *r, const vec *a, const vec *m, vec k0, const int n)
 {
-    vec wide[2 * MAX_FULL + 1];
+    vec column[2 * MAX_FULL];
     const vec zero = _mm512_setzero_si512();
-    for (int j = 0; j < 2 * n + 1; j++)
-        wide[j] = zero;
-    for (int i = 0; i < n; i++) {
-        vec ai = a[i];
+#pragma GCC unroll 160
+    for (int k = 0; k < 2 * n; k++) {
+        vec lo = zero, hi = zero;
+        const int first_lo = k - (n - 1) > 0 ? k - (n - 1) : 0;
 #pragma GCC unroll 80
-        for (int j = i + 1; j < n; j++) {
-            wide[i + j] = _mm512_madd52lo_epu64(wide[i + j], ai, a[j]);
-            wide[i + j + 1] = _mm512_madd52hi_epu64(wide[i + j + 1], ai, a[j]);
-        }
+        for (int i = first_lo; 2 * i < k; i++)
+            lo = _mm512_madd52lo_epu64(lo, a[i], a[k - i]);
+        const int first_hi = k - 1 - (n - 1) > 0 ? k - 1 - (n - 1) : 0;
+#pragma GCC unroll 80
+        for (int i = first_hi; 2 * i < k - 1; i++)
+            hi = _mm512_madd52hi_epu64(hi, a[i], a[k - 1 - i]);
+        vec sum = _mm512_add_epi64(lo, hi);
+        sum = _mm512_add_epi64(sum, sum);
+        if ((k & 1) == 0)
+            sum = _mm512_madd52lo_epu64(sum, a[k / 2], a[k / 2]);
+        else
+            sum = _mm512_madd52hi_epu64(sum, a[k / 2], a[k / 2]);
+        column[k] = sum;
     }
-    /* double the cross products, add the squares */
-    for (int j = 0; j < 2 * n; j++)
-        wide[j] = _mm512_add_epi64(wide[j], wide[j]);
-    for (int i = 0; i < n; i++) {
-        wide[2 * i] = _mm512_madd52lo_epu64(wide[2 * i], a[i], a[i]);
-        wide[2 * i + 1] = _mm512_madd52hi_epu64(wide[2 * i + 1], a[i], a[i]);
-    }
-    /* normalise so the reduction's bounds hold */
-    const vec mask = limb_mask();
-    vec c = zero;
-    for (int j = 0; j < 2 * n; j++) {
-        vec v = _mm512_add_epi64(wide[j], c);
-        wide[j] = _mm512_and_si512(v, mask);
-        c = _mm512_srli_epi64(v, LIMB_BITS);
-    }
-    mont_reduce_impl(r, wide, m, k0, n);
+    redc_columns(r, column, m, k0, n);
 }
 
 
 /* Specialisations for the limb counts of 1024..4096-bit keys (halves and full moduli): with n known the
  * compiler unrolls the inner loops and keeps the accumulator row in registers. */
 #define SPECIALIZE(N) \
-    static void mont_mul_##N(vec *r, const vec *a, const vec *b, const vec *m, vec k0) { mont_mul_impl(r, a, b, m, k0, N); } \
-    static void mont_sqr_##N(vec *r, const vec *a, const vec *m, vec k0) { mont_sqr_impl(r, a, m, k0, N); } \
-    static void mont_reduce_##N(vec *r, vec *w, const vec *m, vec k0) { mont_reduce_impl(r, w, m, k0, N); }
+    __attribute__((noinline)) static void mont_mul_##N(vec *r, const vec *a, const vec *b, const vec *m, vec k0) { mont_mul_impl(r, a, b, m, k0, N); } \
+    __attribute__((noinline)) static void mont_sqr_##N(vec *r, const vec *a, const vec *m, vec k0) { mont_sqr_impl(r, a, m, k0, N); } \
+    __attribute__((noinline)) static void mont_reduce_##N(vec *r, vec *w, const vec *m, vec k0) { mont_reduce_impl(r, w, m, k0, N); }
 SPECIALIZE(10)
 SPECIALIZE(20)
 SPECIALIZE(30)
@@ -235,17 +253,48 @@ static void mul_plain(vec *product, const vec *a, const vec *b, int n)
     normalize(product, 2 * n);
 }
 
-/* r = table[digit] per lane, touching every entry. */
+/* r = table[digit] per lane, reading every entry in full: each entry's limbs are loaded unmasked and kept
+ * with a mask vector (acc | (entry & mask), one vpternlogq with the load as its memory operand), so the
+ * memory accessed does not depend on the digits. Entries in the outer loop, a block of limbs in registers:
+ * the accumulators' dependency chains are one-cycle ORs. (The earlier scan, limbs outer, merged each entry
+ * with a masked load: 32-long chains of load latency, and the 32 masks in memory; 17% of the kernel.) */
+static inline __attribute__((always_inline)) void select_entry_impl(vec *r, const vec *table, vec digits, const int n)
+{
+    enum { BLOCK = 10 };
+    for (int j0 = 0; j0 < n; j0 += BLOCK) {
+        const int width = n - j0 < BLOCK ? n - j0 : BLOCK;
+        vec acc[BLOCK];
+#pragma GCC unroll 10
+        for (int u = 0; u < BLOCK; u++)
+            acc[u] = _mm512_setzero_si512();
+        for (int e = 0; e < TABLE_SIZE; e++) {
+            const vec keep = _mm512_movm_epi64(_mm512_cmpeq_epi64_mask(digits, _mm512_set1_epi64(e)));
+            const vec *entry = table + e * n + j0;
+#pragma GCC unroll 10
+            for (int u = 0; u < width; u++)
+                acc[u] = _mm512_ternarylogic_epi64(acc[u], keep, entry[u], 0xF8); /* acc | (keep & entry) */
+        }
+#pragma GCC unroll 10
+        for (int u = 0; u < width; u++)
+            r[j0 + u] = acc[u];
+    }
+}
+
+#define SPECIALIZE_SELECT(N) \
+    __attribute__((noinline)) static void select_entry_##N(vec *r, const vec *table, vec digits) { select_entry_impl(r, table, digits, N); }
+SPECIALIZE_SELECT(10)
+SPECIALIZE_SELECT(20)
+SPECIALIZE_SELECT(30)
+SPECIALIZE_SELECT(40)
+
 static void select_entry(vec *r, const vec *table, vec digits, int n)
 {
-    __mmask8 hit[TABLE_SIZE];
-    for (int e = 0; e < TABLE_SIZE; e++)
-        hit[e] = _mm512_cmpeq_epi64_mask(digits, _mm512_set1_epi64(e));
-    for (int j = 0; j < n; j++) {
-        vec acc = _mm512_setzero_si512();
-        for (int e = 0; e < TABLE_SIZE; e++)
-            acc = _mm512_mask_mov_epi64(acc, hit[e], table[e * n + j]);
-        r[j] = acc;
+    switch (n) {
+    case 10: select_entry_10(r, table, digits); return;
+    case 20: select_entry_20(r, table, digits); return;
+    case 30: select_entry_30(r, table, digits); return;
+    case 40: select_entry_40(r, table, digits); return;
+    default: select_entry_impl(r, table, digits, n); return;
     }
 }
 
@@ -453,13 +502,14 @@ int brisk_rsa_mb52_private(const brisk_rsa_batch *b, uint32_t *verified_lanes)
         limbs_to_bytes(b->output[l], b->modulus_bytes, (const uint64_t *)result, l, nf);
     }
 
-    /* clear secrets from the stack */
-    volatile uint8_t *wipe;
-    wipe = (volatile uint8_t *)table; for (size_t i = 0; i < sizeof(table); i++) wipe[i] = 0;
+    /* clear secrets from the stack: the parts written (memset, kept by the asm barrier below; a volatile
+     * byte loop over the whole table cost about 3% of a batch) */
+    memset(table, 0, (size_t)(TABLE_SIZE * h) * sizeof(vec));
     memset(xp, 0, sizeof(xp)); memset(xq, 0, sizeof(xq)); memset(yp, 0, sizeof(yp)); memset(yq, 0, sizeof(yq));
     memset(diff, 0, sizeof(diff)); memset(wide, 0, sizeof(wide)); memset(recombined, 0, sizeof(recombined));
-    memset(blind, 0, sizeof(blind)); memset(unblind, 0, sizeof(unblind)); memset(digits_p, 0, sizeof(digits_p)); memset(digits_q, 0, sizeof(digits_q));
-    __asm__ __volatile__("" : : "r"(xp), "r"(wide), "r"(blind) : "memory");
+    memset(blind, 0, sizeof(blind)); memset(unblind, 0, sizeof(unblind));
+    memset(digits_p, 0, (size_t)windows * sizeof(vec)); memset(digits_q, 0, (size_t)windows * sizeof(vec));
+    __asm__ __volatile__("" : : "r"(table), "r"(xp), "r"(xq), "r"(yp), "r"(yq), "r"(diff), "r"(wide), "r"(recombined), "r"(blind), "r"(unblind), "r"(digits_p), "r"(digits_q) : "memory");
     return 0;
 }
 
