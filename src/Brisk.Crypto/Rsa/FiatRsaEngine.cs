@@ -98,10 +98,11 @@ internal sealed class FiatKernel(IRsaBatchKernel root, int batchSize, FiatSplitM
 
     /// <summary>
     /// Fewer roots than this in a kernel call are computed one by one with libcrypto instead: a call of the
-    /// 8-lane IFMA kernel costs about as much as 5 libcrypto operations whatever the number of lanes in use,
-    /// and the managed kernels are slower per lane than libcrypto at every size measured (performance-rsa.md).
+    /// 8-lane IFMA kernel costs about as much as <see cref="NativeIfmaKernel.CallCostInSystemOperations"/>
+    /// libcrypto operations whatever the number of lanes in use, and the managed kernels are slower per lane
+    /// than libcrypto at every size measured (performance-rsa.md).
     /// </summary>
-    internal int SmallRootLimit { get; set; } = root is NativeIfmaKernel ? 5 : root.Lanes + 1;
+    internal int SmallRootLimit { get; set; } = root is NativeIfmaKernel ? NativeIfmaKernel.BreakEvenLanes : root.Lanes + 1;
 
     /// <summary>Roots (verified or not) in kernel calls of up to <c>root.Lanes</c>, or one by one through libcrypto when few.</summary>
     private void ComputeRoots(RsaBatchItem[] roots)
