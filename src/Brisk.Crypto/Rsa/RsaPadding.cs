@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Brisk.Crypto.Hashing;
 
 namespace Brisk.Crypto.Rsa;
 
@@ -73,7 +74,7 @@ public static class RsaPadding
         digest.CopyTo(mPrime[8..]);
         Span<byte> salt = mPrime[(8 + hashLength)..];
         PooledRandom.Fill(salt);
-        CryptographicOperations.HashData(hash, mPrime, h);
+        Sha2.Hash(hash, mPrime, h);
 
         // Steps 7–10: DB = PS || 0x01 || salt, masked with MGF1(H, emLen − hLen − 1).
         maskedDb.Clear();
@@ -97,7 +98,7 @@ public static class RsaPadding
         for (uint counter = 0, offset = 0; offset < output.Length; counter++, offset += (uint)hashLength)
         {
             BinaryPrimitives.WriteUInt32BigEndian(input[seed.Length..], counter);
-            CryptographicOperations.HashData(hash, input, block);
+            Sha2.Hash(hash, input, block);
             int take = Math.Min(hashLength, output.Length - (int)offset);
             for (int i = 0; i < take; i++)
                 output[(int)offset + i] ^= block[i];

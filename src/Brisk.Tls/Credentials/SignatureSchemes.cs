@@ -35,9 +35,7 @@ public static class SignatureSchemes
 
     public static int Hash(HashAlgorithmName hash, ReadOnlySpan<byte> data, Span<byte> destination)
     {
-        if (hash == HashAlgorithmName.SHA256) return SHA256.HashData(data, destination);
-        if (hash == HashAlgorithmName.SHA384) return SHA384.HashData(data, destination);
-        return SHA512.HashData(data, destination);
+        return Brisk.Crypto.Hashing.Sha2.Hash(hash, data, destination);
     }
 
     /// <summary>
