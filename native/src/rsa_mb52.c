@@ -2,10 +2,11 @@
  * Multi-buffer RSA-CRT private operation, 8 lanes, AVX-512 IFMA (vpmadd52luq / vpmadd52huq).
  *
  * Each lane is one complete request (possibly for a different key of the same size): blind with the
- * key's blinding pair, reduce mod p and q, two fixed-window (5-bit) exponentiations with constant-time
- * table selection, Garner recombination, unblind, verify m^e == x mod n, square the blinding pair.
- * Limbs are 52 bits in 64-bit lanes; limb j of all lanes is one __m512i. Accumulators are lazy: a cell
- * takes at most 4 terms below 2^52 per row, so they cannot overflow for the sizes here (< 1024 limbs).
+ * key's blinding pair, reduce mod p and q, two fixed-window (4-bit, re-cut from the blob's 5-bit digits)
+ * exponentiations with constant-time table selection, Garner recombination, unblind, verify m^e == x mod n,
+ * square the blinding pair. Limbs are 52 bits in 64-bit lanes; limb j of all lanes is one __m512i.
+ * Accumulators are lazy: in a multiplication a cell takes at most 4 terms below 2^52 per row, in a squaring
+ * see mont_sqr_impl; they cannot overflow for the sizes here (<= 80 limbs).
  * Values are kept almost reduced (< 2m with R = 2^(52 limbs) > 4m); nothing branches on secrets.
  *
  * This file is compiled with -mavx512f -mavx512ifma; callers must check brisk_rsa_mb52_supported()
@@ -20,8 +21,9 @@
 #include "fiat_tree.h"
 
 #define LIMB_BITS 52
-#define WINDOW_BITS 5
-#define TABLE_SIZE (1 << WINDOW_BITS)
+#define WINDOW_BITS 5 /* the key blob's exponent digits */
+#define SCAN_BITS 4   /* the exponentiation's windows, re-cut from those digits (see scan_digit) */
+#define TABLE_SIZE (1 << SCAN_BITS)
 #define MAX_FULL 80
 #define MAX_HALF 40
 #define LANES 8
@@ -298,20 +300,38 @@ static void select_entry(vec *r, const vec *table, vec digits, int n)
     }
 }
 
-/* value (Montgomery form) <- value^d mod m, plain and fully reduced on exit. */
+/* The v-th SCAN_BITS-bit window (most significant first) of the exponent whose WINDOW_BITS-bit digits are
+ * digits[0..windows) (most significant first), the bit string padded at the top with pad zero bits to a
+ * multiple of SCAN_BITS. A window spans at most two digits: shifts and masks by public amounts only. */
+static inline vec scan_digit(const vec *digits, int windows, int v, int pad)
+{
+    const int first = SCAN_BITS * v - pad;                       /* bit position from the top, >= -pad */
+    const int w = first >= 0 ? first / WINDOW_BITS : -1;        /* digit holding it (-1: the padding) */
+    const int offset = first - WINDOW_BITS * w;                  /* 0 .. WINDOW_BITS-1 */
+    const vec high = w >= 0 ? digits[w] : _mm512_setzero_si512();
+    const vec low = w + 1 < windows ? digits[w + 1] : _mm512_setzero_si512();
+    const vec pair = _mm512_or_si512(_mm512_slli_epi64(high, WINDOW_BITS), low);
+    return _mm512_and_si512(_mm512_srli_epi64(pair, 2 * WINDOW_BITS - offset - SCAN_BITS), _mm512_set1_epi64(TABLE_SIZE - 1));
+}
+
+/* value (Montgomery form) <- value^d mod m, plain and fully reduced on exit; fixed SCAN_BITS-bit windows.
+ * 4-bit rather than the blob's 5-bit windows: the 16-entry table (20 KB at 1024 bits) stays in L1 beside
+ * the kernels' data, where the 32-entry one (40 KB of the 48 KB) was scanned at about a third of its
+ * in-cache speed; that outweighs the 36 more multiplications (docs/performance-rsa.md). */
 static void exponentiate(vec *value, const vec *digits, int windows, const vec *m, vec k0, const vec *one, vec *table, int n)
 {
+    const int bits = WINDOW_BITS * windows, scans = (bits + SCAN_BITS - 1) / SCAN_BITS, pad = SCAN_BITS * scans - bits;
     vec selected[MAX_HALF];
     memcpy(table, one, (size_t)n * sizeof(vec));
     memcpy(table + n, value, (size_t)n * sizeof(vec));
     mont_sqr(table + 2 * n, value, m, k0, n);
     for (int e = 3; e < TABLE_SIZE; e++)
         mont_mul(table + e * n, table + (e - 1) * n, value, m, k0, n);
-    select_entry(value, table, digits[0], n);
-    for (int w = 1; w < windows; w++) {
-        for (int s = 0; s < WINDOW_BITS; s++)
+    select_entry(value, table, scan_digit(digits, windows, 0, pad), n);
+    for (int v = 1; v < scans; v++) {
+        for (int s = 0; s < SCAN_BITS; s++)
             mont_sqr(value, value, m, k0, n);
-        select_entry(selected, table, digits[w], n);
+        select_entry(selected, table, scan_digit(digits, windows, v, pad), n);
         mont_mul(value, value, selected, m, k0, n);
     }
     vec plain_one[MAX_HALF];
@@ -319,6 +339,8 @@ static void exponentiate(vec *value, const vec *digits, int windows, const vec *
     plain_one[0] = _mm512_set1_epi64(1);
     mont_mul(value, value, plain_one, m, k0, n);
     sub_if_not_below(value, m, n);
+    memset(selected, 0, sizeof(selected));
+    __asm__ __volatile__("" : : "r"(selected) : "memory");
 }
 
 static void bytes_to_limbs(uint64_t *dest, int lane, const uint8_t *big_endian, int length, int limbs)
