@@ -109,10 +109,10 @@ internal sealed class NativeIfmaKernel : IRsaBatchKernel
 
     /// <summary>
     /// What one call costs, in libcrypto private operations of the same size, whatever the lanes in use: 8 lanes
-    /// at 3.1–3.2× the system's rate per operation at 2048 bits (`quick rsa`, performance-rsa.md, 27 Nov 2026;
+    /// at 3.6× the system's rate per operation at 2048 bits (`quick rsa`, performance-rsa.md, 27 Nov 2026;
     /// it was ≈ 5 before the squaring and table-scan fixes).
     /// </summary>
-    internal const double CallCostInSystemOperations = 8 / 3.1;
+    internal const double CallCostInSystemOperations = 8 / 3.6;
 
     /// <summary>The fewest requests for which a call is cheaper than running them one by one through libcrypto.</summary>
     internal const int BreakEvenLanes = 3;
