@@ -20,6 +20,14 @@ public sealed class NativeKeyExchangeProvider : IKeyExchangeProvider
     /// <summary>True when libbrisk_native.so is loaded with a working X25519 kernel. Never throws.</summary>
     public static bool IsLibraryAvailable => NativeX25519.IsAvailable;
 
+    /// <summary>
+    /// How server-side X25519 derivations (<see cref="IEphemeralKey.DeriveSharedSecretAsync"/>) run: batched
+    /// across handshakes into the 8-lane AVX-512 IFMA kernel, or the scalar kernel and the reason. Never throws.
+    /// </summary>
+    public static string X25519DerivationPath => NativeX25519MultiBuffer.IsAvailable
+        ? $"batched, {NativeX25519MultiBuffer.Status} (a lone request: scalar kernel)"
+        : $"scalar kernel ({NativeX25519MultiBuffer.Status})";
+
     public string Name => ProviderName;
 
     public bool IsSupported(NamedGroup group) => group == NamedGroup.X25519
