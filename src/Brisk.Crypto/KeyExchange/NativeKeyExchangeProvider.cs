@@ -24,9 +24,12 @@ public sealed class NativeKeyExchangeProvider : IKeyExchangeProvider
     /// How server-side X25519 derivations (<see cref="IEphemeralKey.DeriveSharedSecretAsync"/>) run: batched
     /// across handshakes into the 8-lane AVX-512 IFMA kernel, or the scalar kernel and the reason. Never throws.
     /// </summary>
-    public static string X25519DerivationPath => NativeX25519MultiBuffer.IsAvailable
+    public static string X25519DerivationPath => BatchesX25519Derivations
         ? $"batched, {NativeX25519MultiBuffer.Status} (a lone request: scalar kernel)"
         : $"scalar kernel ({NativeX25519MultiBuffer.Status})";
+
+    /// <summary>True when server-side X25519 derivations are batched into the 8-lane IFMA kernel. Never throws.</summary>
+    public static bool BatchesX25519Derivations => X25519Batcher.Shared is not null;
 
     public string Name => ProviderName;
 
