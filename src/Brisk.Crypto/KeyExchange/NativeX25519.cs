@@ -158,19 +158,6 @@ internal sealed class NativeX25519Key : IEphemeralKey
         return NativeX25519.TryScalarMultiply(sharedSecret[..KeyLength], _keys.AsSpan(0, KeyLength), peerPublicKey);
     }
 
-    /// <summary>
-    /// Queued to <see cref="X25519Batcher.Shared"/> when the 8-lane IFMA kernel is available (several
-    /// handshakes' derivations share one kernel call); otherwise the synchronous scalar kernel.
-    /// </summary>
-    public ValueTask<bool> DeriveSharedSecretAsync(ReadOnlyMemory<byte> peerPublicKey, Memory<byte> sharedSecret, CancellationToken cancellationToken = default)
-    {
-        if (X25519Batcher.Shared is { } batcher)
-            return batcher.DeriveAsync(this, peerPublicKey, sharedSecret, cancellationToken);
-        if (cancellationToken.IsCancellationRequested)
-            return ValueTask.FromCanceled<bool>(cancellationToken);
-        return new ValueTask<bool>(TryDeriveSharedSecret(peerPublicKey.Span, sharedSecret.Span));
-    }
-
     /// <summary>The raw (unclamped) private scalar, for the batcher; all zero once disposed.</summary>
     internal ReadOnlySpan<byte> PrivateScalar => _keys.AsSpan(0, KeyLength);
 

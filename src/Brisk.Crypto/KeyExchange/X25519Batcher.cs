@@ -207,6 +207,27 @@ internal sealed class X25519Batcher
 }
 
 /// <summary>
+/// A native X25519 key from <see cref="NativeKeyExchangeProvider.Batched"/>: everything is the wrapped key's,
+/// except that <see cref="DeriveSharedSecretAsync"/> goes through the batcher. A wrapper (one small object per
+/// handshake) rather than a flag in <see cref="NativeX25519Key"/>, which keeps the key itself synchronous.
+/// </summary>
+internal sealed class BatchedX25519Key(NativeX25519Key key, X25519Batcher batcher) : IEphemeralKey
+{
+    public NamedGroup Group => NamedGroup.X25519;
+
+    public ReadOnlySpan<byte> PublicKey => key.PublicKey;
+
+    internal NativeX25519Key Inner => key;
+
+    public bool TryDeriveSharedSecret(ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret) => key.TryDeriveSharedSecret(peerPublicKey, sharedSecret);
+
+    public ValueTask<bool> DeriveSharedSecretAsync(ReadOnlyMemory<byte> peerPublicKey, Memory<byte> sharedSecret, CancellationToken cancellationToken = default)
+        => batcher.DeriveAsync(key, peerPublicKey, sharedSecret, cancellationToken);
+
+    public void Dispose() => key.Dispose();
+}
+
+/// <summary>
 /// X25519 derivation counters on the <see cref="MeterName"/> meter: derivations by path ("mb52" = the 8-lane
 /// kernel, "scalar" = a batch too small for it) and requests per batch. Readable directly for tests.
 /// </summary>

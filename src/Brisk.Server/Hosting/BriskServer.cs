@@ -72,8 +72,8 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         LogCertificateStore(_logger, store.All.Count, store.NameCount, store.Default.Count, store.UnknownNames.ToString());
         LogRecordCrypto(_logger, _configuration.RecordCryptoDescription);
         LogKeyExchange(_logger, _configuration.Tls.KeyExchange.Name);
-        if (_configuration.Tls.KeyExchange is NativeKeyExchangeProvider)
-            LogX25519Derivation(_logger, NativeKeyExchangeProvider.X25519DerivationPath);
+        if (_configuration.Tls.KeyExchange is NativeKeyExchangeProvider native)
+            LogX25519Derivation(_logger, native.X25519DerivationPath);
         LogInlineCompletions(_logger, _configuration.InlineCompletions ? "on" : "off", InlineCompletionsSwitch.Description, Environment.ProcessorCount);
         if (_configuration.Tls.ClientCertificatePolicy is LdapClientCertificatePolicy directory)
         {

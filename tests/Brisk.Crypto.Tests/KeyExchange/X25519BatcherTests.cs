@@ -61,8 +61,10 @@ public sealed class X25519BatcherTests
         {
             var secrets = cases.Select(_ => Enumerable.Repeat((byte)0xA5, 32).ToArray()).ToArray();
             // Started together from the thread pool, so they queue while a runner computes and share batches.
+            // Keys as the server's provider hands them out: batched where the 8-lane kernel exists.
+            var keys = cases.Select(c => X25519Batcher.Shared is { } batcher ? new BatchedX25519Key(c.Key, batcher) : (IEphemeralKey)c.Key).ToArray();
             var tasks = cases.Select((c, i) => Task.Run(async () =>
-                await ((IEphemeralKey)c.Key).DeriveSharedSecretAsync(c.Peer, secrets[i]).ConfigureAwait(false))).ToArray();
+                await keys[i].DeriveSharedSecretAsync(c.Peer, secrets[i]).ConfigureAwait(false))).ToArray();
             bool[] results = await Task.WhenAll(tasks);
             for (int i = 0; i < cases.Length; i++)
                 AssertResult(results[i], secrets[i], cases[i].Expected, $"request {i}");
@@ -108,7 +110,8 @@ public sealed class X25519BatcherTests
     {
         if (!NativeX25519.IsAvailable)
             return;
-        var key = (IEphemeralKey)NativeKeyExchangeProvider.Instance.Generate(NamedGroup.X25519);
+        var key = NativeKeyExchangeProvider.Batched.Generate(NamedGroup.X25519);
+        Assert.Equal(NativeKeyExchangeProvider.Batched.BatchesDerivations, key is BatchedX25519Key);
         using var peer = NativeKeyExchangeProvider.Instance.Generate(NamedGroup.X25519);
         byte[] good = peer.PublicKey.ToArray();
         Assert.False(await key.DeriveSharedSecretAsync(good.AsMemory(0, 31), new byte[32]));
@@ -121,6 +124,28 @@ public sealed class X25519BatcherTests
         Assert.True(await key.DeriveSharedSecretAsync(good, secret));
         key.Dispose();
         Assert.False(await key.DeriveSharedSecretAsync(good, secret));
+    }
+
+    [Fact]
+    public void TheUnbatchedProviderDerivesOnTheCallersThread()
+    {
+        if (!NativeX25519.IsAvailable)
+            return;
+        // NativeKeyExchangeProvider.Instance (clients, the in-memory handshake benchmark) must complete before
+        // returning: its callers rely on the whole handshake step running inside their own call.
+        Assert.False(NativeKeyExchangeProvider.Instance.BatchesDerivations);
+        using var key = NativeKeyExchangeProvider.Instance.Generate(NamedGroup.X25519);
+        using var peer = NativeKeyExchangeProvider.Instance.Generate(NamedGroup.X25519);
+        Assert.IsType<NativeX25519Key>(key);
+        var secret = new byte[32];
+        var pending = key.DeriveSharedSecretAsync(peer.PublicKey.ToArray(), secret);
+        Assert.True(pending.IsCompletedSuccessfully);
+        Assert.True(pending.Result);
+        var expected = new byte[32];
+        Assert.True(peer.TryDeriveSharedSecret(key.PublicKey, expected));
+        Assert.Equal(expected, secret);
+        Assert.Same(NativeKeyExchangeProvider.Instance, KeyExchangeProviders.Default);
+        Assert.Same(NativeKeyExchangeProvider.Batched, KeyExchangeProviders.ServerDefault);
     }
 
     [Fact]

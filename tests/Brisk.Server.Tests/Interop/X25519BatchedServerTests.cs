@@ -19,8 +19,10 @@ public sealed class X25519BatchedServerTests
             return;
         var logs = new CapturingLoggerProvider();
         await using var server = await ServerFixture.StartAsync(loggerFactory: logs.CreateFactory());
-        bool native = server.Configuration.Tls.KeyExchange is NativeKeyExchangeProvider;
-        if (native)
+        var native = server.Configuration.Tls.KeyExchange as NativeKeyExchangeProvider;
+        if (native is not null)
+            Assert.Same(NativeKeyExchangeProvider.Batched, native);
+        if (native is not null)
             Assert.True(logs.Contains("490 x25519 derivation: "), string.Join("\n", logs.Lines));
 
         long before = X25519Metrics.LaneDerivations + X25519Metrics.ScalarDerivations;
@@ -33,7 +35,7 @@ public sealed class X25519BatchedServerTests
             Assert.Contains("Server Temp Key: X25519", result.StandardOutput);
             Assert.Contains("HTTP/1.1 200 OK", result.StandardOutput);
         }
-        if (native && NativeKeyExchangeProvider.BatchesX25519Derivations)
+        if (native is { BatchesDerivations: true })
             Assert.True(X25519Metrics.LaneDerivations + X25519Metrics.ScalarDerivations - before >= Handshakes,
                 "the server's derivations did not go through the batcher");
     }
