@@ -39,4 +39,17 @@ public sealed class X25519BatchedServerTests
             Assert.True(X25519Metrics.LaneDerivations + X25519Metrics.ScalarDerivations - before >= Handshakes,
                 "the server's derivations did not go through the batcher");
     }
+
+    [Theory]
+    [InlineData("on")]
+    [InlineData("off")]
+    public async Task X25519Batch_option_selects_the_batched_or_the_plain_native_provider(string setting)
+    {
+        await using var server = await ServerFixture.StartAsync(o => o.X25519Batch = setting);
+        if (server.Configuration.Tls.KeyExchange is not NativeKeyExchangeProvider native)
+            return; // libcrypto: nothing to batch
+        Assert.Same(setting == "on" ? NativeKeyExchangeProvider.Batched : NativeKeyExchangeProvider.Instance, native);
+        if (setting == "off")
+            Assert.False(native.BatchesDerivations);
+    }
 }
