@@ -150,7 +150,7 @@ public sealed class QuickKex : IQuickCommand
             var secrets = new byte[Lanes][];
             for (int i = 0; i < Lanes; i++)
             {
-                keys[i] = NativeKeyExchangeProvider.Instance.Generate(NamedGroup.X25519);
+                keys[i] = NativeKeyExchangeProvider.Batched.Generate(NamedGroup.X25519); // the server's provider
                 secrets[i] = new byte[32];
             }
             byte[] peer = points.AsSpan(0, 32).ToArray();
