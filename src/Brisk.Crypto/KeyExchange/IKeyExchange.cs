@@ -28,7 +28,8 @@ public interface IEphemeralKey : IDisposable
 
     /// <summary>
     /// <see cref="TryDeriveSharedSecret"/> for callers that can wait: an implementation may queue the request
-    /// and compute it together with other handshakes' (the native X25519 key batches them in the IFMA lanes).
+    /// and compute it together with other handshakes' (X25519 keys from NativeKeyExchangeProvider.Batched share
+    /// 8-lane IFMA kernel calls; the continuation then runs on the thread pool).
     /// Same contract: false, never an exception, for a bad peer key. Both buffers must stay untouched until
     /// the returned task completes. The token is honoured only before the request is queued (a queued
     /// derivation takes microseconds). This default computes synchronously.

@@ -17,9 +17,9 @@ namespace Brisk.Crypto.KeyExchange;
 internal sealed class X25519Batcher
 {
     /// <summary>
-    /// Batches smaller than this run one by one on the scalar kernel. An 8-lane call costs about as much as
-    /// 1.5-2 scalar derivations on Zen 4 (`quick kex`, rows x25519-mb52-lanes-N), so two requests already
-    /// gain.
+    /// Batches smaller than this run one by one on the scalar kernel. An 8-lane call (whatever its number of
+    /// requests) cost 1.35-1.8 scalar derivations on Zen 4 (`quick kex`, row x25519-mb52-lanes-1, three runs;
+    /// docs/performance-handshake.md), so two requests already gain.
     /// </summary>
     public const int DefaultMinimumBatch = 2;
 
