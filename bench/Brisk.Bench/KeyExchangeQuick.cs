@@ -47,6 +47,7 @@ public sealed class QuickKex : IQuickCommand
             Report("x25519-generate", "native", ours, "libcrypto", theirs);
             (ours, theirs) = Compare(Derive(native), Derive(libcrypto));
             Report("x25519-derive", "native", ours, "libcrypto", theirs);
+            MultiBufferRows(libcrypto);
         }
         else
         {
@@ -107,6 +108,69 @@ public sealed class QuickKex : IQuickCommand
                 () => Hkdf.Expand(HashKind.Sha256, prk, info, key32),
                 () => HKDF.Expand(HashAlgorithmName.SHA256, prk, key32, info));
             Report("hkdf-sha256-expand32B", "libcrypto", ours, "system", theirs);
+        }
+    }
+
+    /// <summary>
+    /// The 8-lane IFMA kernel (native/src/x25519_mb52.c), per derivation, against the scalar kernel in the same
+    /// run: one row per lane count (where the per-operation ratio crosses 1 is the batcher's break-even), the
+    /// full batch against libcrypto, and 8 concurrent DeriveSharedSecretAsync calls through the batcher
+    /// (queue, thread-pool runner and completions included) against 8 synchronous scalar derivations.
+    /// </summary>
+    private static void MultiBufferRows(IKeyExchangeProvider libcrypto)
+    {
+        if (!NativeX25519MultiBuffer.IsAvailable)
+        {
+            Console.WriteLine($"# kex: no 8-lane x25519 rows: {NativeX25519MultiBuffer.Status}");
+            return;
+        }
+        const int Lanes = NativeX25519MultiBuffer.Lanes;
+        byte[] scalars = RandomNumberGenerator.GetBytes(32 * Lanes);
+        var points = new byte[32 * Lanes];
+        for (int i = 0; i < Lanes; i++)
+            NativeX25519.TryPublicKey(points.AsSpan(32 * i, 32), RandomNumberGenerator.GetBytes(32));
+        var outputs = new byte[32 * Lanes];
+        var one = new byte[32];
+        Action scalar = () =>
+        {
+            if (!NativeX25519.TryScalarMultiply(one, scalars.AsSpan(0, 32), points.AsSpan(0, 32)))
+                throw new InvalidOperationException("derive failed");
+        };
+        foreach (int lanes in new[] { 1, 2, 3, 4, 8 })
+        {
+            var (batch, single) = Compare(() => NativeX25519MultiBuffer.Compute(outputs, scalars, points, lanes), scalar);
+            Report($"x25519-mb52-lanes-{lanes}", "mb52_per_op", batch / lanes, "native_scalar", single);
+        }
+        {
+            var (batch, theirs) = Compare(() => NativeX25519MultiBuffer.Compute(outputs, scalars, points, Lanes), Derive(libcrypto));
+            Report("x25519-derive", "mb52x8_per_op", batch / Lanes, "libcrypto", theirs);
+        }
+        {
+            var keys = new IEphemeralKey[Lanes];
+            var secrets = new byte[Lanes][];
+            for (int i = 0; i < Lanes; i++)
+            {
+                keys[i] = NativeKeyExchangeProvider.Batched.Generate(NamedGroup.X25519); // the server's provider
+                secrets[i] = new byte[32];
+            }
+            byte[] peer = points.AsSpan(0, 32).ToArray();
+            var pending = new ValueTask<bool>[Lanes];
+            var (batched, sync) = Compare(
+                () =>
+                {
+                    for (int i = 0; i < Lanes; i++)
+                        pending[i] = keys[i].DeriveSharedSecretAsync(peer, secrets[i]);
+                    for (int i = 0; i < Lanes; i++)
+                        if (!pending[i].AsTask().GetAwaiter().GetResult())
+                            throw new InvalidOperationException("derive failed");
+                },
+                () =>
+                {
+                    for (int i = 0; i < Lanes; i++)
+                        if (!keys[i].TryDeriveSharedSecret(peer, secrets[i]))
+                            throw new InvalidOperationException("derive failed");
+                });
+            Report("x25519-derive-8-concurrent", "batcher_per_op", batched / Lanes, "native_scalar", sync / Lanes);
         }
     }
 

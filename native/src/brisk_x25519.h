@@ -21,4 +21,17 @@ int brisk_x25519_base(uint8_t out[32], const uint8_t scalar[32]);
 /* out = X25519(scalar, 9) by the Montgomery ladder (the reference the fixed-base method is tested against). */
 int brisk_x25519_base_ladder(uint8_t out[32], const uint8_t scalar[32]);
 
+/*
+ * Up to 8 derivations at once in the 8 lanes of AVX-512 IFMA (x25519_mb52.c, radix 2^52). Only when
+ * brisk_x25519_mb52_supported() returns 1. scalars, points and out are `lanes` consecutive 32-byte strings
+ * (lane i: out + 32i = X25519(scalars + 32i, points + 32i), same decoding and encoding as brisk_x25519);
+ * lanes past `lanes` are computed on lane 0's inputs and discarded. Returns the mask of lanes whose output
+ * is not all zero (bit i for lane i; a clear bit must be refused, RFC 7748 §6.1), or -1 when lanes is not
+ * 1..8 (then nothing is written). Constant time in the scalars; scalar copies and ladder state are erased.
+ */
+int brisk_x25519_mb52(uint8_t *out, const uint8_t *scalars, const uint8_t *points, int lanes);
+
+/* 1 when the CPU has AVX-512 F/VL/BW/DQ and IFMA (what x25519_mb52.c is compiled for), else 0 (cpu.c). */
+int brisk_x25519_mb52_supported(void);
+
 #endif

@@ -44,6 +44,7 @@ public sealed class CommandLineTests
     [InlineData(new[] { "--watch", "sometimes" }, "WatchFiles: 'sometimes' is not on or off")]
     [InlineData(new[] { "--rsa-fiat-batch", "9" }, "RsaFiatBatch: 2 to 8 keys per Fiat root")]
     [InlineData(new[] { "--rsa-fiat-batch", "1" }, "RsaFiatBatch: 2 to 8 keys per Fiat root")]
+    [InlineData(new[] { "--x25519-batch", "maybe" }, "X25519Batch: 'maybe' is not on or off")]
     public async Task Bad_options_give_one_line_and_nonzero_exit(string[] arguments, string expected)
     {
         var result = await RunServerAsync(arguments);

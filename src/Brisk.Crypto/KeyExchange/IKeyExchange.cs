@@ -25,6 +25,21 @@ public interface IEphemeralKey : IDisposable
     /// <see cref="KeyExchangeInfo.SharedSecretLength"/> bytes.
     /// </summary>
     bool TryDeriveSharedSecret(ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret);
+
+    /// <summary>
+    /// <see cref="TryDeriveSharedSecret"/> for callers that can wait: an implementation may queue the request
+    /// and compute it together with other handshakes' (X25519 keys from NativeKeyExchangeProvider.Batched share
+    /// 8-lane IFMA kernel calls; the continuation then runs on the thread pool).
+    /// Same contract: false, never an exception, for a bad peer key. Both buffers must stay untouched until
+    /// the returned task completes. The token is honoured only before the request is queued (a queued
+    /// derivation takes microseconds). This default computes synchronously.
+    /// </summary>
+    ValueTask<bool> DeriveSharedSecretAsync(ReadOnlyMemory<byte> peerPublicKey, Memory<byte> sharedSecret, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        return new ValueTask<bool>(TryDeriveSharedSecret(peerPublicKey.Span, sharedSecret.Span));
+    }
 }
 
 /// <summary>Makes ephemeral key pairs. Implementations: platform libcrypto via LibraryImport, managed.</summary>

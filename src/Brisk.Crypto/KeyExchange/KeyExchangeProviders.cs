@@ -10,6 +10,12 @@ public static class KeyExchangeProviders
     public static IKeyExchangeProvider Default =>
         Select(NativeKeyExchangeProvider.IsLibraryAvailable, LibCryptoKeyExchangeProvider.IsLibraryAvailable);
 
+    /// <summary>
+    /// <see cref="Default"/> for a server: the native provider's <see cref="NativeKeyExchangeProvider.Batched"/>
+    /// instance, whose X25519 derivations are batched across handshakes when the CPU has AVX-512 IFMA.
+    /// </summary>
+    public static IKeyExchangeProvider ServerDefault => Default is NativeKeyExchangeProvider ? NativeKeyExchangeProvider.Batched : Default;
+
     /// <summary>The choice behind <see cref="Default"/>, given which native libraries loaded.</summary>
     internal static IKeyExchangeProvider Select(bool nativeX25519Available, bool libCryptoAvailable) =>
         nativeX25519Available ? NativeKeyExchangeProvider.Instance

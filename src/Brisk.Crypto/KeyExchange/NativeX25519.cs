@@ -159,6 +159,11 @@ internal sealed class NativeX25519Key : IEphemeralKey
         return NativeX25519.TryScalarMultiply(sharedSecret[..KeyLength], _keys.Span[..KeyLength], peerPublicKey);
     }
 
+    /// <summary>The raw (unclamped) private scalar, for the batcher; empty once disposed (the block went back to <see cref="SecretMemory"/>).</summary>
+    internal ReadOnlySpan<byte> PrivateScalar => _keys.IsEmpty ? default : _keys.Span[..KeyLength];
+
+    internal bool IsDisposed => Volatile.Read(ref _disposed);
+
     public void Dispose()
     {
         _disposed = true;

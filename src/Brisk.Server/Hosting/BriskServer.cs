@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using Brisk.Crypto.KeyExchange;
 using Brisk.Server.ClientDirectory;
 using Brisk.Server.Responders;
 using Brisk.Server.Transport;
@@ -72,6 +73,8 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
         LogCertificateStore(_logger, store.All.Count, store.NameCount, store.Default.Count, store.UnknownNames.ToString());
         LogRecordCrypto(_logger, _configuration.RecordCryptoDescription);
         LogKeyExchange(_logger, _configuration.Tls.KeyExchange.Name);
+        if (_configuration.Tls.KeyExchange is NativeKeyExchangeProvider native)
+            LogX25519Derivation(_logger, native.X25519DerivationPath);
         LogInlineCompletions(_logger, _configuration.InlineCompletions ? "on" : "off", InlineCompletionsSwitch.Description, Environment.ProcessorCount);
         if (_configuration.Tls.ClientCertificatePolicy is LdapClientCertificatePolicy directory)
         {
@@ -326,6 +329,10 @@ public sealed partial class BriskServer : IHostedService, IAsyncDisposable
     // "native" = Brisk's X25519 kernel (libbrisk_native.so) with libcrypto for the NIST curves; "libcrypto" without it.
     [LoggerMessage(EventId = 470, Level = LogLevel.Information, Message = "key exchange: {Provider}")]
     private static partial void LogKeyExchange(ILogger logger, string provider);
+
+    // Whether the server's X25519 derivations are batched into the 8-lane IFMA kernel, or why not (scalar kernel).
+    [LoggerMessage(EventId = 490, Level = LogLevel.Information, Message = "x25519 derivation: {Path}")]
+    private static partial void LogX25519Derivation(ILogger logger, string path);
 
     [LoggerMessage(EventId = 326, Level = LogLevel.Information, Message = "client directory check: {Server} base={Base} filter={Filter} bind={Bind} cache-ttl={CacheTtl}s on-unreachable={OnUnreachable}")]
     private static partial void LogClientDirectory(ILogger logger, string server, string @base, string filter, string bind, double cacheTtl, string onUnreachable);

@@ -87,6 +87,13 @@ public sealed class BriskServerOptions
     /// </summary>
     public string InlineCompletions { get; set; } = "auto";
 
+    /// <summary>
+    /// on | off. On: with the native key exchange and a CPU with AVX-512 IFMA, X25519 derivations of concurrent
+    /// handshakes are queued and computed up to 8 at a time in one kernel call (a lone one at once on the scalar
+    /// kernel). Off: each handshake derives on its own thread. Fixed at start (a reload keeps the running mode).
+    /// </summary>
+    public string X25519Batch { get; set; } = "on";
+
     /// <summary>Session tickets (TLS 1.2 RFC 5077, TLS 1.3 NewSessionTicket): on | off.</summary>
     public string Tickets { get; set; } = "on";
 

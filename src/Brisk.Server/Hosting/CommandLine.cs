@@ -24,6 +24,7 @@ public static class CommandLine
         ["--rsa-fiat-batch"] = "RsaFiatBatch",
         ["--backlog"] = "Backlog",
         ["--inline-completions"] = "InlineCompletions",
+        ["--x25519-batch"] = "X25519Batch",
         ["--tickets"] = "Tickets",
         ["--ticket-key-file"] = "TicketKeyFile",
         ["--session-cache-size"] = "SessionCacheSize",
@@ -99,6 +100,9 @@ public static class CommandLine
           --inline-completions MODE   auto (default: on with at most 2 CPUs and no RSA batch wait) | on | off:
                                       run socket completions and the handshake on the socket event
                                       thread, without thread-pool hops (fixed at start)
+          --x25519-batch on|off       batch concurrent handshakes' X25519 derivations into the
+                                      8-lane AVX-512 IFMA kernel where the CPU has it (default on;
+                                      fixed at start)
           --tickets on|off            session tickets, TLS 1.2 and 1.3 (default on)
           --ticket-key-file FILE      shared ticket keys, one hex/base64 key per line, newest
                                       first (default: in-memory keys rotated hourly)

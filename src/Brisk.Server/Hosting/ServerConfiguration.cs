@@ -239,8 +239,10 @@ public sealed class ServerConfiguration
         var (enable12, enable13) = ParseVersions(options.TlsVersions);
         var (suites12, suites13) = ParseCiphers(options.Ciphers);
         var groups = ParseGroups(options.Groups);
-        // Brisk's native X25519 kernel when libbrisk_native.so is loaded (NIST curves from libcrypto), else libcrypto.
-        var keyExchange = previous?.Tls.KeyExchange ?? KeyExchangeProviders.Default;
+        // Brisk's native X25519 kernel when libbrisk_native.so is loaded (NIST curves from libcrypto), else libcrypto;
+        // with X25519Batch on, the X25519 derivations batched across handshakes where the CPU has AVX-512 IFMA.
+        bool x25519Batch = ParseOnOff("X25519Batch", options.X25519Batch, whenUnset: true);
+        var keyExchange = previous?.Tls.KeyExchange ?? (x25519Batch ? KeyExchangeProviders.ServerDefault : KeyExchangeProviders.Default);
         foreach (var group in groups)
         {
             if (!keyExchange.IsSupported(group))

@@ -331,7 +331,8 @@ internal sealed class Tls12ServerHandshake : IDisposable
         {
             var point = ClientKeyExchange.ParseEcdhe(body.Span).ExchangeKeys;
             premaster = new byte[_group!.Value.SharedSecretLength()];
-            if (!_ephemeralKey!.TryDeriveSharedSecret(point, premaster))
+            // Async so that concurrent handshakes' X25519 derivations can share one multi-lane kernel call.
+            if (!await _ephemeralKey!.DeriveSharedSecretAsync(point, premaster, cancellationToken).ConfigureAwait(false))
                 throw new TlsProtocolException(AlertDescription.IllegalParameter, "invalid ECDH public key from the client");
             _ephemeralKey.Dispose();
             _ephemeralKey = null;

@@ -455,7 +455,8 @@ internal sealed class Tls13ServerHandshake : IDisposable
         if (clientShare is not null)
         {
             using var ephemeral = _options.KeyExchange.Generate(_group);
-            if (!ephemeral.TryDeriveSharedSecret(clientShare.KeyExchange, sharedSecret))
+            // Async so that concurrent handshakes' X25519 derivations can share one multi-lane kernel call.
+            if (!await ephemeral.DeriveSharedSecretAsync(clientShare.KeyExchange, sharedSecret, cancellationToken).ConfigureAwait(false))
                 throw new TlsProtocolException(AlertDescription.IllegalParameter, "invalid key share from the client");
             serverShare = ephemeral.PublicKey.ToArray();
         }
