@@ -14,6 +14,7 @@
  * Nothing depends on the peer's u either, apart from the arithmetic itself.
  */
 #include "brisk_x25519.h"
+#include "le_bytes.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -25,20 +26,6 @@ typedef unsigned __int128 u128;
 typedef uint64_t fe[5];
 
 #define MASK51 ((((uint64_t)1) << 51) - 1)
-
-static uint64_t load64_le(const uint8_t *s)
-{
-    uint64_t r = 0;
-    for (int i = 7; i >= 0; i--)
-        r = (r << 8) | s[i];
-    return r;
-}
-
-static void store64_le(uint8_t *d, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        d[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* Memory the compiler may not drop the clearing of (secret scalars and digits). */
 static void wipe(void *p, size_t n)

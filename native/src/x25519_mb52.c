@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "brisk_x25519.h"
+#include "le_bytes.h"
 
 #define LANES 8
 #define MASK52 ((((uint64_t)1) << 52) - 1)
@@ -309,20 +310,6 @@ static __attribute__((noinline)) void ladder(mb_state *s)
     fe8_invert(&inv, &s->z2);
     fe8_mul_call(&s->x2, &s->x2, &inv);
     fe8_canonical(&s->x2);
-}
-
-static uint64_t load64_le(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static void store64_le(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* Lanes past `lanes` repeat lane 0's inputs (their results are computed and discarded). */
