@@ -65,6 +65,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(ReadOnlySpan<RsaBatchItem> items, MontgomeryKeyState[] states, BlindingPair[] pairs)
     {
         int lanes = TOps.Lanes;
@@ -217,6 +218,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         table.Clear();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ReduceToHalf(ReadOnlySpan<TVec> full, ReadOnlySpan<TVec> m, TVec k0, ReadOnlySpan<TVec> rCubed, Span<TVec> wide, Span<TVec> result, int nf, int h)
     {
         wide.Clear();
@@ -230,6 +232,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
     /// Fixed 5-bit windows over the whole limb width: the same squarings and multiplications for every
     /// exponent.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Exponentiate(Span<TVec> value, ReadOnlySpan<TVec> digits, ReadOnlySpan<TVec> m, TVec k0, ReadOnlySpan<TVec> one, ReadOnlySpan<TVec> plainOne, Span<TVec> table, Span<TVec> selected, int windows, int h)
     {
         // The table holds the powers packed two limbs per cell (see Montgomery.Pack); `selected` is free
@@ -260,6 +263,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         Montgomery<TVec, TOps>.SubtractIfNotBelow(value, m, h);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose(Span<TVec> destination, MontgomeryKeyState[] states, Func<MontgomeryKeyState, ulong[]> select)
     {
         Span<ulong> d = MemoryMarshal.Cast<TVec, ulong>(destination);
@@ -272,6 +276,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposePairs(Span<TVec> destination, BlindingPair[] pairs, Func<BlindingPair, ulong[]> select)
     {
         Span<ulong> d = MemoryMarshal.Cast<TVec, ulong>(destination);
@@ -284,6 +289,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposeDigits(Span<TVec> destination, MontgomeryKeyState[] states, Func<MontgomeryKeyState, byte[]> select)
     {
         Span<ulong> d = MemoryMarshal.Cast<TVec, ulong>(destination);
@@ -296,6 +302,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static TVec Broadcast(MontgomeryKeyState[] states, Func<MontgomeryKeyState, ulong> select)
     {
         Span<ulong> lanes = stackalloc ulong[states.Length];
@@ -305,6 +312,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
     }
 
     /// <summary>Big-endian bytes into LimbBits-bit limbs of one lane (limb j at j·lanes + lane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void BytesToLimbs(ReadOnlySpan<byte> bigEndian, Span<ulong> destination, int lane, int lanes, int limbs)
     {
         ulong accumulator = 0;
@@ -327,6 +335,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void LimbsToBytes(ReadOnlySpan<ulong> source, int lane, int lanes, int limbs, Span<byte> bigEndian)
     {
         ulong accumulator = 0;

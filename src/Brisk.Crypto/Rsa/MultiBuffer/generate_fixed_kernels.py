@@ -192,6 +192,7 @@ def generate(suffix, vec, isa, mul_rows, red_rows, sq_cols):
         ("SquareProduct", "ref V a, ref V w", "ref a, ref w"),
     ]:
         short = name.replace("Montgomery", "")
+        out.append("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
         out.append(f"    public static void {name}(int limbs, {params})")
         out.append("    {")
         out.append("        switch (limbs)")
@@ -254,6 +255,7 @@ def generate(suffix, vec, isa, mul_rows, red_rows, sq_cols):
         # Square product: column blocks, each its own method.
         blocks = list(range(0, 2 * n, sq_cols))
         out.append(f"    /// <summary>w[0..{2 * n}) = a² (unnormalised), column by column.</summary>")
+        out.append("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
         out.append(f"    private static void SquareProduct{n}(ref V a, ref V w)")
         out.append("    {")
         for first in blocks:
