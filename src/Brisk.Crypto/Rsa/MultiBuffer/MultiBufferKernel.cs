@@ -15,7 +15,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
     where TOps : struct, ILaneOps<TVec>
 {
     private const int LimbBits = Montgomery<TVec, TOps>.LimbBits;
-    private const int TableSize = 1 << MontgomeryKeyState.WindowBits;
+    private const int TableSize = 1 << MontgomeryKeyState.ManagedWindowBits;
 
     [ThreadStatic]
     private static TVec[]? t_scratch;
@@ -69,7 +69,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
     private static void Run(ReadOnlySpan<RsaBatchItem> items, MontgomeryKeyState[] states, BlindingPair[] pairs)
     {
         int lanes = TOps.Lanes;
-        int nf = states[0].FullLimbs, h = states[0].HalfLimbs, windows = states[0].Windows;
+        int nf = states[0].FullLimbs, h = states[0].HalfLimbs, windows = states[0].ManagedWindows;
         for (int l = 1; l < lanes; l++)
         {
             if (states[l].FullLimbs != nf || states[l].HalfLimbs != h)
@@ -110,8 +110,8 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         Transpose(qInverse, states, static s => s.QInverseP);
         TransposePairs(blind, pairs, static b => b.Blind);
         TransposePairs(unblind, pairs, static b => b.Unblind);
-        TransposeDigits(digitsP, states, static s => s.DpWindows);
-        TransposeDigits(digitsQ, states, static s => s.DqWindows);
+        TransposeDigits(digitsP, states, static s => s.DpManagedWindows);
+        TransposeDigits(digitsQ, states, static s => s.DqManagedWindows);
         TVec k0N = Broadcast(states, static s => s.K0N), k0P = Broadcast(states, static s => s.K0P), k0Q = Broadcast(states, static s => s.K0Q);
         plainOne.Clear();
         plainOne[0] = TOps.Broadcast(1);
@@ -229,7 +229,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
 
     /// <summary>
     /// value ← value^d mod m, with value in Montgomery form on entry and plain, fully reduced, on exit.
-    /// Fixed 5-bit windows over the whole limb width: the same squarings and multiplications for every
+    /// Fixed 4-bit windows (ManagedWindowBits) over the exponent's byte width: the same squarings and multiplications for every
     /// exponent.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -253,7 +253,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         Montgomery<TVec, TOps>.Unpack(value, h);
         for (int w = 1; w < windows; w++)
         {
-            for (int s = 0; s < MontgomeryKeyState.WindowBits; s++)
+            for (int s = 0; s < MontgomeryKeyState.ManagedWindowBits; s++)
                 Montgomery<TVec, TOps>.Square(value, m, k0, value, h);
             Montgomery<TVec, TOps>.Select(table, TableSize, digits[w], selected, packed);
             Montgomery<TVec, TOps>.Unpack(selected, h);
