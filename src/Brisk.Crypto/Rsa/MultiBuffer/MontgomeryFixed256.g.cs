@@ -20,6 +20,7 @@ internal static class MontgomeryFixed256
     /// <summary>Whether <see cref="SquareProduct"/> and <see cref="Reduce"/> exist for this limb count (else square with Multiply).</summary>
     public static bool SupportsSquare(int limbs) => limbs is 37 or 55;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MontgomeryMultiply(int limbs, ref V a, ref V b, ref V m, V k0, ref V t)
     {
         switch (limbs)
@@ -32,6 +33,7 @@ internal static class MontgomeryFixed256
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Reduce(int limbs, ref V w, ref V m, V k0)
     {
         switch (limbs)
@@ -42,6 +44,7 @@ internal static class MontgomeryFixed256
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SquareProduct(int limbs, ref V a, ref V w)
     {
         switch (limbs)
@@ -499,6 +502,7 @@ internal static class MontgomeryFixed256
     }
 
     /// <summary>w[0..74) = a² (unnormalised), column by column.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SquareProduct37(ref V a, ref V w)
     {
         SquareColumns37_0(ref a, ref w);
@@ -2362,6 +2366,7 @@ internal static class MontgomeryFixed256
     }
 
     /// <summary>w[0..110) = a² (unnormalised), column by column.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SquareProduct55(ref V a, ref V w)
     {
         SquareColumns55_0(ref a, ref w);

@@ -15,7 +15,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
     where TOps : struct, ILaneOps<TVec>
 {
     private const int LimbBits = Montgomery<TVec, TOps>.LimbBits;
-    private const int TableSize = 1 << MontgomeryKeyState.WindowBits;
+    private const int TableSize = 1 << MontgomeryKeyState.ManagedWindowBits;
 
     [ThreadStatic]
     private static TVec[]? t_scratch;
@@ -65,10 +65,11 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(ReadOnlySpan<RsaBatchItem> items, MontgomeryKeyState[] states, BlindingPair[] pairs)
     {
         int lanes = TOps.Lanes;
-        int nf = states[0].FullLimbs, h = states[0].HalfLimbs, windows = states[0].Windows;
+        int nf = states[0].FullLimbs, h = states[0].HalfLimbs, windows = states[0].ManagedWindows;
         for (int l = 1; l < lanes; l++)
         {
             if (states[l].FullLimbs != nf || states[l].HalfLimbs != h)
@@ -109,8 +110,8 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         Transpose(qInverse, states, static s => s.QInverseP);
         TransposePairs(blind, pairs, static b => b.Blind);
         TransposePairs(unblind, pairs, static b => b.Unblind);
-        TransposeDigits(digitsP, states, static s => s.DpWindows);
-        TransposeDigits(digitsQ, states, static s => s.DqWindows);
+        TransposeDigits(digitsP, states, static s => s.DpManagedWindows);
+        TransposeDigits(digitsQ, states, static s => s.DqManagedWindows);
         TVec k0N = Broadcast(states, static s => s.K0N), k0P = Broadcast(states, static s => s.K0P), k0Q = Broadcast(states, static s => s.K0Q);
         plainOne.Clear();
         plainOne[0] = TOps.Broadcast(1);
@@ -217,6 +218,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         table.Clear();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ReduceToHalf(ReadOnlySpan<TVec> full, ReadOnlySpan<TVec> m, TVec k0, ReadOnlySpan<TVec> rCubed, Span<TVec> wide, Span<TVec> result, int nf, int h)
     {
         wide.Clear();
@@ -227,9 +229,10 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
 
     /// <summary>
     /// value ← value^d mod m, with value in Montgomery form on entry and plain, fully reduced, on exit.
-    /// Fixed 5-bit windows over the whole limb width: the same squarings and multiplications for every
+    /// Fixed 4-bit windows (ManagedWindowBits) over the exponent's byte width: the same squarings and multiplications for every
     /// exponent.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Exponentiate(Span<TVec> value, ReadOnlySpan<TVec> digits, ReadOnlySpan<TVec> m, TVec k0, ReadOnlySpan<TVec> one, ReadOnlySpan<TVec> plainOne, Span<TVec> table, Span<TVec> selected, int windows, int h)
     {
         // The table holds the powers packed two limbs per cell (see Montgomery.Pack); `selected` is free
@@ -250,7 +253,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         Montgomery<TVec, TOps>.Unpack(value, h);
         for (int w = 1; w < windows; w++)
         {
-            for (int s = 0; s < MontgomeryKeyState.WindowBits; s++)
+            for (int s = 0; s < MontgomeryKeyState.ManagedWindowBits; s++)
                 Montgomery<TVec, TOps>.Square(value, m, k0, value, h);
             Montgomery<TVec, TOps>.Select(table, TableSize, digits[w], selected, packed);
             Montgomery<TVec, TOps>.Unpack(selected, h);
@@ -260,6 +263,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         Montgomery<TVec, TOps>.SubtractIfNotBelow(value, m, h);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose(Span<TVec> destination, MontgomeryKeyState[] states, Func<MontgomeryKeyState, ulong[]> select)
     {
         Span<ulong> d = MemoryMarshal.Cast<TVec, ulong>(destination);
@@ -272,6 +276,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposePairs(Span<TVec> destination, BlindingPair[] pairs, Func<BlindingPair, ulong[]> select)
     {
         Span<ulong> d = MemoryMarshal.Cast<TVec, ulong>(destination);
@@ -284,6 +289,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposeDigits(Span<TVec> destination, MontgomeryKeyState[] states, Func<MontgomeryKeyState, byte[]> select)
     {
         Span<ulong> d = MemoryMarshal.Cast<TVec, ulong>(destination);
@@ -296,6 +302,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static TVec Broadcast(MontgomeryKeyState[] states, Func<MontgomeryKeyState, ulong> select)
     {
         Span<ulong> lanes = stackalloc ulong[states.Length];
@@ -305,6 +312,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
     }
 
     /// <summary>Big-endian bytes into LimbBits-bit limbs of one lane (limb j at j·lanes + lane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void BytesToLimbs(ReadOnlySpan<byte> bigEndian, Span<ulong> destination, int lane, int lanes, int limbs)
     {
         ulong accumulator = 0;
@@ -327,6 +335,7 @@ internal sealed class MultiBufferKernel<TVec, TOps> : IRsaBatchKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void LimbsToBytes(ReadOnlySpan<ulong> source, int lane, int lanes, int limbs, Span<byte> bigEndian)
     {
         ulong accumulator = 0;

@@ -27,8 +27,9 @@ LIMB_COUNTS = [37, 55, 74, 110]
 
 ISAS = {
     # name, vector type, intrinsics class, rows per Multiply block, rows per Reduce block, square column block
-    "512": dict(vec="Vector512<ulong>", isa="Avx512F", mul_rows=6, red_rows=8, sq_cols=8),
-    "256": dict(vec="Vector256<ulong>", isa="Avx2", mul_rows=3, red_rows=4, sq_cols=4),
+    "512": dict(vec="Vector512<ulong>", isa="Avx512F", mul_rows=4, red_rows=6, sq_cols=8, pipelined=True),
+    # 16 registers: no room for two blocks' digits at once.
+    "256": dict(vec="Vector256<ulong>", isa="Avx2", mul_rows=3, red_rows=4, sq_cols=4, pipelined=False),
 }
 
 
@@ -133,6 +134,161 @@ def reduce_block(em, n, rows):
     em.emit("}")
 
 
+def multiply_pipelined(em, n, rows):
+    """Full row blocks of Multiply, software-pipelined like reduce_pipelined: the next block's serial head
+    (its digits; the a limbs reloaded, not carried) right after the first `rows` cells of this block's
+    pass. The digits p0..p(rows-1) and the carry cy go from one iteration to the next."""
+    blocks = n // rows
+
+    def head(cells, aref, prefix, bw, mw, carry_name):
+        for r in range(rows):
+            em.emit(f"U {prefix}a{r} = Unsafe.Add(ref {aref}, {r}).AsUInt32();")
+        for s in range(rows):
+            terms = [cells(s)] if cells(s) is not None else []
+            if s > 0:
+                terms.append(carry_name)
+            for r in range(s):
+                terms += [em.mul(f"{prefix}a{r}", bw(s - r)), em.mul(f"{prefix}p{r}", mw(s - r))]
+            terms.append(em.mul(f"{prefix}a{s}", bw(0)))
+            em.emit(f"V {prefix}hc{s} = {em.sum(terms)};")
+            em.emit(f"U {prefix}p{s} = And({em.mul(f'{prefix}hc{s}.AsUInt32()', 'k0u')}, mask).AsUInt32();")
+            em.emit(f"{carry_name} = ShiftRightLogical({em.add(f'{prefix}hc{s}', em.mul(f'{prefix}p{s}', mw(0)))}, {LIMB_BITS});")
+
+    def pass_cells(lo, hi, store, bw, mw, aref):
+        for j in range(lo, hi):
+            terms = [f"Unsafe.Add(ref t, {j})"] if j <= n - 2 else []
+            if j == rows:
+                terms.append("cy")
+            for r in range(rows):
+                if 1 <= j - r <= n - 1:
+                    terms += [em.mul(f"pa{r}", bw(j - r)), em.mul(f"p{r}", mw(j - r))]
+            value = em.sum(terms)
+            if store:
+                em.emit(f"Unsafe.Add(ref t, {j - rows}) = {value};")
+            else:
+                em.emit(f"V h{j} = {value};")
+
+    em.emit("V cy = default;")
+    # First head: t is zero, so its cells contribute nothing.
+    em.emit("U p0, p1" + "".join(f", p{r}" for r in range(2, rows)) + ";")
+    bh, mh = Window(em, "b", "bh"), Window(em, "m", "mh")
+    for r in range(rows):
+        em.emit(f"U a0_{r} = Unsafe.Add(ref ai, {r}).AsUInt32();")
+    for s in range(rows):
+        terms = ["cy"] if s > 0 else []
+        for r in range(s):
+            terms += [em.mul(f"a0_{r}", bh(s - r)), em.mul(f"p{r}", mh(s - r))]
+        terms.append(em.mul(f"a0_{s}", bh(0)))
+        em.emit(f"V hc{s} = {em.sum(terms)};")
+        em.emit(f"p{s} = And({em.mul(f'hc{s}.AsUInt32()', 'k0u')}, mask).AsUInt32();")
+        em.emit(f"cy = ShiftRightLogical({em.add(f'hc{s}', em.mul(f'p{s}', mh(0)))}, {LIMB_BITS});")
+
+    def body(pipelined):
+        bw, mw = Window(em, "b", "bb"), Window(em, "m", "mb")
+        for r in range(rows):
+            em.emit(f"U pa{r} = Unsafe.Add(ref ai, {r}).AsUInt32();")
+        if pipelined:
+            pass_cells(rows, 2 * rows, False, bw, mw, "ai")
+            em.emit("V ncy = default;")
+            for r in range(rows):
+                em.emit(f"U na{r} = Unsafe.Add(ref ai, {rows + r}).AsUInt32();")
+            for s in range(rows):
+                terms = [f"h{rows + s}"] if rows + s <= n - 2 + 0 or True else []
+                if s > 0:
+                    terms.append("ncy")
+                for r in range(s):
+                    terms += [em.mul(f"na{r}", bw(s - r)), em.mul(f"np{r}", mw(s - r))]
+                terms.append(em.mul(f"na{s}", bw(0)))
+                em.emit(f"V nc{s} = {em.sum(terms)};")
+                em.emit(f"U np{s} = And({em.mul(f'nc{s}.AsUInt32()', 'k0u')}, mask).AsUInt32();")
+                em.emit(f"ncy = ShiftRightLogical({em.add(f'nc{s}', em.mul(f'np{s}', mw(0)))}, {LIMB_BITS});")
+            pass_cells(2 * rows, n + rows - 1, True, bw, mw, "ai")
+            for r in range(rows):
+                em.emit(f"p{r} = np{r};")
+            em.emit("cy = ncy;")
+        else:
+            pass_cells(rows, n + rows - 1, True, bw, mw, "ai")
+        em.emit(f"ai = ref Unsafe.Add(ref ai, {rows});")
+
+    if blocks > 1:
+        em.emit(f"for (int block = 0; block < {blocks - 1}; block++)")
+        em.emit("{")
+        em.indent += 1
+        body(True)
+        em.indent -= 1
+        em.emit("}")
+    em.emit("{")
+    em.indent += 1
+    body(False)
+    em.indent -= 1
+    em.emit("}")
+
+
+def reduce_pipelined(em, n, rows):
+    """Full row blocks of the reduction, software-pipelined: the serial head of block b+1 (each digit
+    needs the previous row's carry: about ten cycles of latency per row) is emitted right after the first
+    `rows` cells of block b's pass, which are its inputs, so the out-of-order core overlaps that chain with
+    the rest of the pass instead of waiting for it between blocks. Digits p0..p(rows-1) and the carry cy
+    are carried from one iteration to the next; the cells the next head consumes stay in registers."""
+    blocks = n // rows
+    m = Window(em, "m", "mh")
+    em.emit("V cy = default;")
+    for s in range(rows):
+        terms = [f"Unsafe.Add(ref wi, {s})"]
+        if s > 0:
+            terms.append("cy")
+        for r in range(s):
+            terms.append(em.mul(f"p{r}", m(s - r)))
+        em.emit(f"V hc{s} = {em.sum(terms)};")
+        em.emit(f"U p{s} = And({em.mul(f'hc{s}.AsUInt32()', 'k0u')}, mask).AsUInt32();")
+        em.emit(f"cy = ShiftRightLogical({em.add(f'hc{s}', em.mul(f'p{s}', m(0)))}, {LIMB_BITS});")
+
+    def pass_cells(lo, hi, store):
+        for j in range(lo, hi):
+            terms = [f"Unsafe.Add(ref wi, {j})"]
+            if j == rows:
+                terms.append("cy")
+            for r in range(rows):
+                if 1 <= j - r <= n - 1:
+                    terms.append(em.mul(f"p{r}", mm(j - r)))
+            if store:
+                em.emit(f"Unsafe.Add(ref wi, {j}) = {em.sum(terms)};")
+            else:
+                em.emit(f"V h{j} = {em.sum(terms)};")
+
+    if blocks > 1:
+        em.emit(f"for (int block = 0; block < {blocks - 1}; block++)")
+        em.emit("{")
+        em.indent += 1
+        mm = Window(em, "m", "mb")
+        pass_cells(rows, 2 * rows, store=False)
+        em.emit("V ncy = default;")
+        for s in range(rows):
+            terms = [f"h{rows + s}"]
+            if s > 0:
+                terms.append("ncy")
+            for r in range(s):
+                terms.append(em.mul(f"np{r}", mm(s - r)))
+            em.emit(f"V nc{s} = {em.sum(terms)};")
+            em.emit(f"U np{s} = And({em.mul(f'nc{s}.AsUInt32()', 'k0u')}, mask).AsUInt32();")
+            em.emit(f"ncy = ShiftRightLogical({em.add(f'nc{s}', em.mul(f'np{s}', mm(0)))}, {LIMB_BITS});")
+        pass_cells(2 * rows, n + rows - 1, store=True)
+        for r in range(rows):
+            em.emit(f"p{r} = np{r};")
+        em.emit("cy = ncy;")
+        em.emit(f"wi = ref Unsafe.Add(ref wi, {rows});")
+        em.indent -= 1
+        em.emit("}")
+    # The last full block: its head is done, its pass has no next head to overlap.
+    em.emit("{")
+    em.indent += 1
+    mm = Window(em, "m", "mb")
+    pass_cells(rows, n + rows - 1, store=True)
+    em.emit(f"wi = ref Unsafe.Add(ref wi, {rows});")
+    em.indent -= 1
+    em.emit("}")
+
+
 def square_columns(em, n, first, count):
     """Columns [first, first+count) of a² (cross products doubled) written to w."""
     a = Window(em, "a", "a")
@@ -158,7 +314,7 @@ def square_columns(em, n, first, count):
         em.emit(f"Unsafe.Add(ref w, {k}) = {value};")
 
 
-def generate(suffix, vec, isa, mul_rows, red_rows, sq_cols):
+def generate(suffix, vec, isa, mul_rows, red_rows, sq_cols, pipelined):
     global VEC_STATIC
     VEC_STATIC = vec.split("<")[0]
     em = Emitter(isa)
@@ -192,6 +348,7 @@ def generate(suffix, vec, isa, mul_rows, red_rows, sq_cols):
         ("SquareProduct", "ref V a, ref V w", "ref a, ref w"),
     ]:
         short = name.replace("Montgomery", "")
+        out.append("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
         out.append(f"    public static void {name}(int limbs, {params})")
         out.append("    {")
         out.append("        switch (limbs)")
@@ -211,13 +368,16 @@ def generate(suffix, vec, isa, mul_rows, red_rows, sq_cols):
         em.emit(f"for (int j = 0; j < {n}; j++)")
         em.emit("    Unsafe.Add(ref t, j) = default;")
         em.emit("ref V ai = ref a;")
-        em.emit(f"for (int block = 0; block < {n // mul_rows}; block++)")
-        em.emit("{")
-        em.indent += 1
-        multiply_block(em, n, mul_rows)
-        em.emit(f"ai = ref Unsafe.Add(ref ai, {mul_rows});")
-        em.indent -= 1
-        em.emit("}")
+        if pipelined:
+            multiply_pipelined(em, n, mul_rows)
+        else:
+            em.emit(f"for (int block = 0; block < {n // mul_rows}; block++)")
+            em.emit("{")
+            em.indent += 1
+            multiply_block(em, n, mul_rows)
+            em.emit(f"ai = ref Unsafe.Add(ref ai, {mul_rows});")
+            em.indent -= 1
+            em.emit("}")
         if n % mul_rows:
             multiply_block(em, n, n % mul_rows)
         out.append(f"    /// <summary>t = a·b·R⁻¹ (mod m), unnormalised, {n} limbs; t must not alias a or b.</summary>")
@@ -235,13 +395,16 @@ def generate(suffix, vec, isa, mul_rows, red_rows, sq_cols):
         em.emit(f"V mask = {VEC_STATIC}.Create({(1 << LIMB_BITS) - 1}UL);")
         em.emit("U k0u = k0.AsUInt32();")
         em.emit("ref V wi = ref w;")
-        em.emit(f"for (int block = 0; block < {n // red_rows}; block++)")
-        em.emit("{")
-        em.indent += 1
-        reduce_block(em, n, red_rows)
-        em.emit(f"wi = ref Unsafe.Add(ref wi, {red_rows});")
-        em.indent -= 1
-        em.emit("}")
+        if pipelined:
+            reduce_pipelined(em, n, red_rows)
+        else:
+            em.emit(f"for (int block = 0; block < {n // red_rows}; block++)")
+            em.emit("{")
+            em.indent += 1
+            reduce_block(em, n, red_rows)
+            em.emit(f"wi = ref Unsafe.Add(ref wi, {red_rows});")
+            em.indent -= 1
+            em.emit("}")
         if n % red_rows:
             reduce_block(em, n, n % red_rows)
         out.append(f"    /// <summary>Montgomery reduction of the {2 * n}-cell w in place: the result is w[{n}..{2 * n}), unnormalised.</summary>")
@@ -254,6 +417,7 @@ def generate(suffix, vec, isa, mul_rows, red_rows, sq_cols):
         # Square product: column blocks, each its own method.
         blocks = list(range(0, 2 * n, sq_cols))
         out.append(f"    /// <summary>w[0..{2 * n}) = a² (unnormalised), column by column.</summary>")
+        out.append("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
         out.append(f"    private static void SquareProduct{n}(ref V a, ref V w)")
         out.append("    {")
         for first in blocks:
