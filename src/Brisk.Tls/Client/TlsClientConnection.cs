@@ -89,10 +89,10 @@ public sealed class TlsClientConnection : IDisposable
     // TLS 1.3 key schedule
     private Tls13HandshakeSecrets? _handshakeSecrets;
     private Tls13ApplicationSecrets? _applicationSecrets;
-    private byte[]? _resumptionMasterSecret;
+    private SecretBlock _resumptionMasterSecret; // SecretMemory; empty until asked for, returned by Dispose
     // TLS 1.2
     private byte[] _serverRandom = [];
-    private readonly byte[] _masterSecret = GC.AllocateArray<byte>(Tls12KeyDerivation.MasterSecretLength, pinned: true);
+    private SecretBlock _masterSecret = SecretMemory.Rent(Tls12KeyDerivation.MasterSecretLength); // returned by Dispose
     private bool _extendedMasterSecret;
     private bool _serverSendsTicket;
     private ushort _serverKeyExchangeGroup;
@@ -834,8 +834,8 @@ public sealed class TlsClientConnection : IDisposable
         if (_options.EnableSessionTickets)
         {
             transcript.GetCurrentHash(hash);
-            _resumptionMasterSecret = GC.AllocateArray<byte>(hash.Length, pinned: true);
-            _applicationSecrets.ResumptionMasterSecret(hash, _resumptionMasterSecret);
+            _resumptionMasterSecret = SecretMemory.Rent(hash.Length);
+            _applicationSecrets.ResumptionMasterSecret(hash, _resumptionMasterSecret.Span);
         }
         else
         {
@@ -849,11 +849,11 @@ public sealed class TlsClientConnection : IDisposable
         var ticket = NewSessionTicketTls13.Parse(body);
         if (ticket.TicketLifetime > NewSessionTicketTls13.MaxTicketLifetime)
             throw new TlsProtocolException(AlertDescription.IllegalParameter, "ticket lifetime over 7 days");
-        if (_resumptionMasterSecret is null || ticket.TicketLifetime == 0)
+        if (_resumptionMasterSecret.IsEmpty || ticket.TicketLifetime == 0)
             return; // not asked for, or not to be used (RFC 8446 §4.6.1)
         var suite = CipherSuite!;
         var psk = new byte[suite.HashLength];
-        Tls13KeyDerivation.ResumptionPsk(HashOf(suite), _resumptionMasterSecret, ticket.TicketNonce, psk);
+        Tls13KeyDerivation.ResumptionPsk(HashOf(suite), _resumptionMasterSecret.Span, ticket.TicketNonce, psk);
         Session = new TlsClientSession(ProtocolVersion.Tls13, suite, ticket.Ticket, psk, ticket.TicketAgeAdd, ticket.TicketLifetime, extendedMasterSecret: false);
         SessionTicketsReceived++;
     }
@@ -916,7 +916,7 @@ public sealed class TlsClientConnection : IDisposable
             // RFC 7627 §5.3: the extended master secret must be used on resumption exactly as in the original session.
             if (session.ExtendedMasterSecret != _extendedMasterSecret)
                 throw new TlsProtocolException(AlertDescription.HandshakeFailure, "resumption changes the extended master secret");
-            session.Secret.CopyTo(_masterSecret, 0);
+            session.Secret.CopyTo(_masterSecret.Span);
             Resumed = true;
             DeriveTls12Keys();
             _state = _serverSendsTicket ? State.WaitNewSessionTicket12 : State.WaitChangeCipherSpec12;
@@ -1014,11 +1014,11 @@ public sealed class TlsClientConnection : IDisposable
             {
                 // RFC 7627 §4: session_hash = Hash(ClientHello .. ClientKeyExchange).
                 sessionHash = sessionHash[..transcript.GetCurrentHash(sessionHash)];
-                Tls12KeyDerivation.ComputeExtendedMasterSecret(PrfHash, premaster[..premasterLength], sessionHash, _masterSecret);
+                Tls12KeyDerivation.ComputeExtendedMasterSecret(PrfHash, premaster[..premasterLength], sessionHash, _masterSecret.Span);
             }
             else
             {
-                Tls12KeyDerivation.ComputeMasterSecret(PrfHash, premaster[..premasterLength], _clientRandom, _serverRandom, _masterSecret);
+                Tls12KeyDerivation.ComputeMasterSecret(PrfHash, premaster[..premasterLength], _clientRandom, _serverRandom, _masterSecret.Span);
             }
         }
         finally
@@ -1041,7 +1041,7 @@ public sealed class TlsClientConnection : IDisposable
         keyBlock = keyBlock[..(2 * (keyLength + ivLength))];
         try
         {
-            var keys = Tls12KeyDerivation.DeriveKeyBlock(PrfHash, _masterSecret, _clientRandom, _serverRandom, keyLength, ivLength, keyBlock);
+            var keys = Tls12KeyDerivation.DeriveKeyBlock(PrfHash, _masterSecret.Span, _clientRandom, _serverRandom, keyLength, ivLength, keyBlock);
             var scheme = suite.Aead == Crypto.Aead.AeadAlgorithm.ChaCha20Poly1305 ? RecordNonceScheme.Tls12XorNonce : RecordNonceScheme.Tls12ExplicitNonce;
             _pendingWrite = new RecordProtection(_options.RecordCrypto.Create(suite.Aead, keys.ClientWriteKey), keys.ClientWriteIv, scheme);
             _pendingRead = new RecordProtection(_options.RecordCrypto.Create(suite.Aead, keys.ServerWriteKey), keys.ServerWriteIv, scheme);
@@ -1065,7 +1065,7 @@ public sealed class TlsClientConnection : IDisposable
         message[1] = 0;
         message[2] = 0;
         message[3] = Tls12KeyDerivation.VerifyDataLength;
-        Tls12KeyDerivation.ComputeVerifyData(PrfHash, _masterSecret, fromClient: true, hash, message[HandshakeHeader.Length..]);
+        Tls12KeyDerivation.ComputeVerifyData(PrfHash, _masterSecret.Span, fromClient: true, hash, message[HandshakeHeader.Length..]);
         _transcript.Append(message);
         WriteRecord(output, ContentType.Handshake, message);
     }
@@ -1077,7 +1077,7 @@ public sealed class TlsClientConnection : IDisposable
         // RFC 5077 §3.3: an empty ticket means the server will not issue one after all.
         if (ticket.Ticket.Length > 0)
         {
-            var master = _masterSecret.ToArray();
+            var master = _masterSecret.Span.ToArray();
             Session = new TlsClientSession(ProtocolVersion.Tls12, CipherSuite!, ticket.Ticket, master, 0, ticket.TicketLifetimeHint, _extendedMasterSecret);
             SessionTicketsReceived++;
         }
@@ -1089,7 +1089,7 @@ public sealed class TlsClientConnection : IDisposable
         Span<byte> hash = stackalloc byte[HashKindInfo.MaxHashLength];
         hash = hash[.._transcript!.GetCurrentHash(hash)];
         Span<byte> expected = stackalloc byte[Tls12KeyDerivation.VerifyDataLength];
-        Tls12KeyDerivation.ComputeVerifyData(PrfHash, _masterSecret, fromClient: false, hash, expected);
+        Tls12KeyDerivation.ComputeVerifyData(PrfHash, _masterSecret.Span, fromClient: false, hash, expected);
         if (!CryptographicOperations.FixedTimeEquals(expected, body))
             throw new TlsProtocolException(AlertDescription.DecryptError, "server Finished does not verify");
         _transcript.Append(message);
@@ -1117,7 +1117,7 @@ public sealed class TlsClientConnection : IDisposable
         _clientHello = null;
         _serverKeyExchangePublic = null;
         // A TLS 1.2 session keeps its own copy of the master secret (HandleNewSessionTicket12).
-        CryptographicOperations.ZeroMemory(_masterSecret);
+        CryptographicOperations.ZeroMemory(_masterSecret.Span);
     }
 
     private void SetRead(RecordProtection protection)
@@ -1145,9 +1145,8 @@ public sealed class TlsClientConnection : IDisposable
         _keyShare?.Dispose();
         _transcript?.Dispose();
         _writer.Dispose();
-        CryptographicOperations.ZeroMemory(_masterSecret);
-        if (_resumptionMasterSecret is not null)
-            CryptographicOperations.ZeroMemory(_resumptionMasterSecret);
+        SecretMemory.Return(ref _masterSecret);
+        SecretMemory.Return(ref _resumptionMasterSecret);
         var buffer = Interlocked.Exchange(ref _handshake, []);
         if (buffer.Length > 0)
             ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
