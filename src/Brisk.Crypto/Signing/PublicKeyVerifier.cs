@@ -220,18 +220,6 @@ public sealed unsafe class PublicKeyVerifier : IDisposable
         }
     }
 
-    /// <summary>The digest of <paramref name="data"/> for a signature check (SHA-256/384 through Brisk's SHA-2, SHA-512 through .NET).</summary>
-    public static int HashData(HashAlgorithmName hash, ReadOnlySpan<byte> data, Span<byte> destination)
-    {
-        if (hash == HashAlgorithmName.SHA256)
-            return Hashing.Sha2.Hash(Hashing.HashKind.Sha256, data, destination);
-        if (hash == HashAlgorithmName.SHA384)
-            return Hashing.Sha2.Hash(Hashing.HashKind.Sha384, data, destination);
-        if (hash == HashAlgorithmName.SHA512)
-            return SHA512.HashData(data, destination);
-        throw new ArgumentException($"{hash} is not a signature hash this verifier supports.", nameof(hash));
-    }
-
     /// <summary>
     /// ECDSA: checks a DER <c>SEQUENCE { r INTEGER, s INTEGER }</c> over <paramref name="digest"/> (the message's
     /// hash; longer digests are truncated to the order's length, SEC 1 §4.1.4 step 3). Non-DER encodings are refused.

@@ -144,7 +144,7 @@ public sealed class ServerPublicKey
     private bool VerifyDirect(SignatureScheme scheme, HashAlgorithmName hash, ReadOnlySpan<byte> signedContent, ReadOnlySpan<byte> signature)
     {
         Span<byte> digest = stackalloc byte[64];
-        digest = digest[..PublicKeyVerifier.HashData(hash, signedContent, digest)];
+        digest = digest[..SignatureSchemes.Hash(hash, signedContent, digest)];
         return scheme switch
         {
             SignatureScheme.RsaPkcs1Sha256 or SignatureScheme.RsaPkcs1Sha384 or SignatureScheme.RsaPkcs1Sha512

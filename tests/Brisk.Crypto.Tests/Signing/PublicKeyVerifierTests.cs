@@ -310,7 +310,7 @@ public sealed class PublicKeyVerifierTests
     private static byte[] Digest(HashAlgorithmName hash, byte[] data)
     {
         var digest = new byte[64];
-        return digest[..PublicKeyVerifier.HashData(hash, data, digest)];
+        return digest[..Brisk.Crypto.Hashing.Sha2.Hash(hash, data, digest)];
     }
 
     private static byte[] Hex(JsonElement element, string name) => Convert.FromHexString(element.GetProperty(name).GetString()!);
