@@ -114,8 +114,8 @@ internal sealed class NativeIfmaKernel : IRsaBatchKernel
     /// </summary>
     internal const double CallCostInSystemOperations = 8 / 3.6;
 
-    /// <summary>The fewest requests for which a call is cheaper than running them one by one through libcrypto.</summary>
-    internal const int BreakEvenLanes = 3;
+    /// <summary>The fewest requests for which a call is cheaper than running them one by one through libcrypto (3).</summary>
+    internal const int BreakEvenLanes = (int)CallCostInSystemOperations + 1;
 
     /// <summary>Below <see cref="BreakEvenLanes"/> pending requests the batcher's fallback (libcrypto) is cheaper and faster.</summary>
     public int DefaultMinimumBatch => BreakEvenLanes;
